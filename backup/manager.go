@@ -1,0 +1,426 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/dictdb/dictdb-go/dictdb"
+	"github.com/dictdb/dictdb-go/internal/object"
+	"github.com/dictdb/dictdb-go/sink"
+)
+
+// Defaults, those of the Python DictDB's BackupManager.
+const (
+	DefaultInterval            = 300 * time.Second
+	DefaultMinInterval         = 5 * time.Second
+	DefaultFormat              = dictdb.FormatJSON
+	DefaultMaxDeltasBeforeFull = 10
+)
+
+// Errors of the Manager's lifecycle.
+var (
+	// ErrStarted is returned by a second Start.
+	ErrStarted = errors.New("backup: manager already started")
+	// ErrStopped is returned by Start and by backups after Stop.
+	ErrStopped = errors.New("backup: manager stopped")
+)
+
+// Options configure a Manager. The zero value of each field means its
+// default.
+type Options struct {
+	// Interval between periodic backups (default 5 minutes). Negative
+	// disables periodic backups.
+	Interval time.Duration
+	// Format of the backup objects (default JSON).
+	Format dictdb.Format
+	// MinInterval is the least time between a backup and a backup triggered
+	// by NotifyChange (default 5 s). A notification that comes sooner is
+	// deferred until the interval ends, never dropped. Negative: no wait.
+	MinInterval time.Duration
+	// OnFailure, if set, is called after every failed backup, manual or
+	// automatic, with the error and the number of consecutive failures.
+	// It runs in the goroutine that ran the backup, with no lock held.
+	OnFailure func(err error, consecutive int)
+	// Incremental makes BackupNow and the automatic backups write deltas
+	// (the changes since the previous backup) between full backups.
+	Incremental bool
+	// MaxDeltasBeforeFull is how many deltas follow a full backup before the
+	// next backup is a full one again (default 10).
+	MaxDeltasBeforeFull int
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Interval == 0 {
+		o.Interval = DefaultInterval
+	}
+	if o.MinInterval == 0 {
+		o.MinInterval = DefaultMinInterval
+	}
+	if o.Format == "" {
+		o.Format = DefaultFormat
+	}
+	if err := o.Format.Check(); err != nil {
+		return o, fmt.Errorf("backup: options: %w", err)
+	}
+	if o.MaxDeltasBeforeFull == 0 {
+		o.MaxDeltasBeforeFull = DefaultMaxDeltasBeforeFull
+	}
+	if o.MaxDeltasBeforeFull < 0 {
+		return o, fmt.Errorf("backup: options: MaxDeltasBeforeFull must not be negative, got %d", o.MaxDeltasBeforeFull)
+	}
+	return o, nil
+}
+
+// Manager writes backups of a DB to a Sink: full backups and, in incremental
+// mode, deltas of the changes since the previous backup. Backups run
+// periodically after Start, after NotifyChange, and on demand. All methods
+// are safe for concurrent use; backups run one at a time.
+//
+// The Manager follows the database's change sets from the moment it is
+// created, so no committed change is missed: a change whose delta could not
+// be written stays pending and goes into the next one. Call Stop to release
+// the Manager, even if Start was never called.
+type Manager struct {
+	db    *dictdb.DB
+	sink  sink.Sink
+	opts  Options
+	clock object.Clock
+
+	mu       sync.Mutex // guards the fields below
+	pending  *pending
+	failures int
+	deltas   int // deltas since the last full backup
+	last     time.Time
+	started  bool
+	stopped  bool // Stop was called
+	closed   bool // Stop finished: no more backups
+
+	backupMu  sync.Mutex // serializes backups; guards the chain state
+	listed    bool       // the sink's names were read into clock
+	haveBase  bool       // a full backup of this manager's chain exists
+	chain     string
+	base      string
+	backupSeq uint64 // sequence number of the last successful backup
+
+	unsubscribe func()
+	notify      chan struct{}
+	stop        chan struct{}
+	done        chan struct{}
+}
+
+// NewManager returns a Manager that backs db up to s. It starts following
+// db's changes at once; Start begins the automatic backups.
+func NewManager(db *dictdb.DB, s sink.Sink, opts Options) (*Manager, error) {
+	if db == nil || s == nil {
+		return nil, errors.New("backup: NewManager needs a database and a sink")
+	}
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	m := &Manager{
+		db:      db,
+		sink:    s,
+		opts:    o,
+		pending: newPending(),
+		notify:  make(chan struct{}, 1),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	_, m.unsubscribe = db.Subscribe(m.observe)
+	return m, nil
+}
+
+func (m *Manager) observe(cs dictdb.ChangeSet) {
+	m.mu.Lock()
+	m.pending.observe(cs)
+	m.mu.Unlock()
+}
+
+// Start begins periodic and change-triggered backups in a goroutine. A
+// second Start, or a Start after Stop, is an error.
+func (m *Manager) Start() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stopped {
+		return ErrStopped
+	}
+	if m.started {
+		return ErrStarted
+	}
+	m.started = true
+	go m.loop()
+	return nil
+}
+
+// Stop ends the automatic backups, waits for a backup in progress, runs a
+// change-triggered backup that was deferred by MinInterval, and stops
+// following the database. Later backups return ErrStopped. Stop is safe to
+// call more than once.
+func (m *Manager) Stop() {
+	m.mu.Lock()
+	if m.stopped {
+		m.mu.Unlock()
+		<-m.done
+		return
+	}
+	m.stopped = true
+	started := m.started
+	m.mu.Unlock()
+	if started {
+		close(m.stop)
+	} else {
+		close(m.done)
+	}
+	<-m.done
+	m.backupMu.Lock() // wait for a manual backup in progress
+	m.mu.Lock()
+	m.closed = true
+	m.mu.Unlock()
+	m.unsubscribe()
+	m.backupMu.Unlock()
+}
+
+// NotifyChange asks for a backup soon: at once if MinInterval has passed
+// since the last backup, otherwise when it has. It never blocks. Before
+// Start, the request waits for Start.
+func (m *Manager) NotifyChange() {
+	select {
+	case m.notify <- struct{}{}:
+	default: // one is already queued
+	}
+}
+
+// ConsecutiveFailures returns the number of backups that failed since the
+// last successful one.
+func (m *Manager) ConsecutiveFailures() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.failures
+}
+
+// DeltasSinceFull returns the number of deltas written since the last full
+// backup.
+func (m *Manager) DeltasSinceFull() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.deltas
+}
+
+// PendingChanges returns the number of record changes (coalesced per key)
+// not yet in a successful backup.
+func (m *Manager) PendingChanges() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pending.count()
+}
+
+func (m *Manager) loop() {
+	defer close(m.done)
+	var tick <-chan time.Time
+	if m.opts.Interval > 0 {
+		t := time.NewTicker(m.opts.Interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	var deferred *time.Timer
+	var deferredC <-chan time.Time
+	ctx := context.Background()
+	for {
+		select {
+		case <-m.stop:
+			if deferred != nil {
+				deferred.Stop()
+				_ = m.BackupNow(ctx)
+			}
+			return
+		case <-tick:
+			_ = m.BackupNow(ctx)
+		case <-m.notify:
+			if deferred != nil {
+				continue // a backup is already due at the end of the interval
+			}
+			m.mu.Lock()
+			wait := m.opts.MinInterval - time.Since(m.last)
+			m.mu.Unlock()
+			if wait <= 0 {
+				_ = m.BackupNow(ctx)
+				continue
+			}
+			deferred = time.NewTimer(wait)
+			deferredC = deferred.C
+		case <-deferredC:
+			deferred, deferredC = nil, nil
+			_ = m.BackupNow(ctx)
+		}
+	}
+}
+
+type kind int
+
+const (
+	auto kind = iota
+	full
+	delta
+)
+
+// BackupNow takes the backup that is due: a full backup, or in incremental
+// mode a delta, unless the chain has no full backup yet or
+// MaxDeltasBeforeFull deltas already follow it. When nothing changed since
+// the last backup, it writes nothing.
+func (m *Manager) BackupNow(ctx context.Context) error { return m.run(ctx, auto) }
+
+// BackupFull writes a full backup, which starts a new chain, even if nothing
+// changed.
+func (m *Manager) BackupFull(ctx context.Context) error { return m.run(ctx, full) }
+
+// BackupDelta writes a delta of the changes since the previous backup, in any
+// mode; if there is no full backup to build on yet, it writes a full one. A
+// delta with no changes is not written.
+func (m *Manager) BackupDelta(ctx context.Context) error { return m.run(ctx, delta) }
+
+func (m *Manager) run(ctx context.Context, k kind) error {
+	m.backupMu.Lock()
+	err := m.backupLocked(ctx, k)
+	m.backupMu.Unlock()
+	if errors.Is(err, ErrStopped) {
+		return err
+	}
+	m.mu.Lock()
+	m.last = time.Now()
+	if err == nil {
+		m.failures = 0
+		m.mu.Unlock()
+		return nil
+	}
+	m.failures++
+	n := m.failures
+	m.mu.Unlock()
+	if m.opts.OnFailure != nil {
+		m.opts.OnFailure(err, n)
+	}
+	return err
+}
+
+func (m *Manager) backupLocked(ctx context.Context, k kind) error {
+	m.mu.Lock()
+	closed, deltas := m.closed, m.deltas
+	m.mu.Unlock()
+	if closed {
+		return ErrStopped
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if !m.listed {
+		if err := m.observeExisting(ctx); err != nil {
+			return err
+		}
+	}
+	switch {
+	case !m.haveBase, k == full:
+		return m.full(ctx, k == full)
+	case k == delta, m.opts.Incremental && deltas < m.opts.MaxDeltasBeforeFull:
+		return m.delta(ctx)
+	default:
+		return m.full(ctx, false)
+	}
+}
+
+// observeExisting makes new names sort after every backup already in the
+// sink, whatever the wall clock says.
+func (m *Manager) observeExisting(ctx context.Context) error {
+	objs, err := m.sink.List(ctx, object.CommonPrefix)
+	if err != nil {
+		return fmt.Errorf("backup: list existing backups: %w", err)
+	}
+	for _, o := range objs {
+		if n, ok := object.Parse(o.Key); ok {
+			m.clock.Observe(n.Micros)
+		}
+	}
+	m.listed = true
+	return nil
+}
+
+func (m *Manager) full(ctx context.Context, force bool) error {
+	snap := m.db.Snapshot()
+	if !force && m.haveBase && snap.Seq == m.backupSeq {
+		return nil // nothing changed since the last backup
+	}
+	micros := m.clock.Next()
+	chain := object.NewChainID()
+	key := object.Key(object.KindFull, micros, m.opts.Format)
+	h := object.Header{Kind: object.KindFull, Codec: m.opts.Format, Chain: chain, Seq: snap.Seq, Timestamp: object.Seconds(micros)}
+	err := m.put(ctx, key, func(w io.Writer) error {
+		return snap.Encode(w, m.opts.Format, h.Meta())
+	})
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.pending.retire(snap.Seq)
+	m.deltas = 0
+	m.mu.Unlock()
+	m.haveBase, m.chain, m.base, m.backupSeq = true, chain, key, snap.Seq
+	return nil
+}
+
+func (m *Manager) delta(ctx context.Context) error {
+	m.mu.Lock()
+	p := m.pending
+	if p.empty() {
+		m.mu.Unlock()
+		return nil
+	}
+	m.pending = newPending()
+	m.mu.Unlock()
+
+	micros := m.clock.Next()
+	key := object.Key(object.KindDelta, micros, m.opts.Format)
+	h := object.Header{
+		Kind: object.KindDelta, Codec: m.opts.Format, Chain: m.chain, Base: m.base,
+		FromSeq: m.backupSeq, Seq: p.maxSeq, Timestamp: object.Seconds(micros),
+	}
+	d := p.delta()
+	err := m.put(ctx, key, func(w io.Writer) error {
+		return dictdb.EncodeDelta(w, m.opts.Format, d, h.Meta())
+	})
+	if err != nil {
+		m.mu.Lock()
+		m.pending.mergeOlder(p)
+		m.mu.Unlock()
+		return err
+	}
+	m.mu.Lock()
+	m.deltas++
+	m.mu.Unlock()
+	m.backupSeq = p.maxSeq
+	return nil
+}
+
+// put streams what encode writes into the sink under key.
+func (m *Manager) put(ctx context.Context, key string, encode func(io.Writer) error) error {
+	pr, pw := io.Pipe()
+	encErr := make(chan error, 1)
+	go func() {
+		err := encode(pw)
+		pw.CloseWithError(err)
+		encErr <- err
+	}()
+	err := m.sink.Put(ctx, key, pr)
+	pr.CloseWithError(errPutDone) // unblocks the encoder if Put stopped reading
+	if eerr := <-encErr; eerr != nil && !errors.Is(eerr, errPutDone) {
+		return fmt.Errorf("backup: encode %s: %w", key, eerr)
+	}
+	if err != nil {
+		return fmt.Errorf("backup: put %s: %w", key, err)
+	}
+	return nil
+}
+
+var errPutDone = errors.New("backup: put finished")

@@ -1,0 +1,158 @@
+package dictdb
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Type is a schema field type. The names are those of the Python DictDB.
+type Type string
+
+// The schema types.
+const (
+	Int    Type = "int"   // int64 (a bool is not an int)
+	String Type = "str"   // string
+	Float  Type = "float" // float64 (an int is not a float)
+	Bool   Type = "bool"  // bool
+	List   Type = "list"  // []any
+	Dict   Type = "dict"  // map[string]any
+)
+
+// Schema maps every field of a table to its type. A table with a schema
+// accepts only records that have exactly these fields (the primary key may be
+// left out on insert when it is an auto-increment Int), each of its type; nil
+// is not a value of any type. A table without a schema accepts any record.
+type Schema map[string]Type
+
+func (t Type) valid() bool {
+	switch t {
+	case Int, String, Float, Bool, List, Dict:
+		return true
+	}
+	return false
+}
+
+// matches reports whether the normalized value v has type t.
+func (t Type) matches(v any) bool {
+	switch v.(type) {
+	case int64:
+		return t == Int
+	case string:
+		return t == String
+	case float64:
+		return t == Float
+	case bool:
+		return t == Bool
+	case []any:
+		return t == List
+	case map[string]any:
+		return t == Dict
+	}
+	return false
+}
+
+// typeName names the data-model type of a normalized value for error messages.
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case int64:
+		return "int"
+	case string:
+		return "str"
+	case float64:
+		return "float"
+	case bool:
+		return "bool"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "dict"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// clone returns a copy of s (nil stays nil).
+func (s Schema) clone() Schema {
+	if s == nil {
+		return nil
+	}
+	out := make(Schema, len(s))
+	for k, v := range s {
+		out[k] = v
+	}
+	return out
+}
+
+// validateSpec checks a table's primary key and schema.
+func validateSpec(table string, spec TableSpec) error {
+	if spec.PrimaryKey == "" {
+		return &SchemaError{Table: table, Field: "", Reason: "primary key field name is empty"}
+	}
+	if spec.Schema == nil {
+		return nil
+	}
+	names := make([]string, 0, len(spec.Schema))
+	for f := range spec.Schema {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	for _, f := range names {
+		if t := spec.Schema[f]; !t.valid() {
+			return &SchemaError{Table: table, Field: f, Reason: fmt.Sprintf("unknown type %q (want int, str, float, bool, list or dict)", string(t))}
+		}
+	}
+	pkType, ok := spec.Schema[spec.PrimaryKey]
+	if !ok {
+		return &SchemaError{Table: table, Field: spec.PrimaryKey, Reason: "primary key is missing from the schema"}
+	}
+	if pkType != Int && pkType != String {
+		return &SchemaError{Table: table, Field: spec.PrimaryKey, Reason: fmt.Sprintf("primary key type must be int or str, not %s", pkType)}
+	}
+	return nil
+}
+
+// checkRecord validates a normalized record against the table's spec. The
+// primary key must be present.
+func checkRecord(table string, spec *TableSpec, r Record) error {
+	if _, err := keyOf(table, spec.PrimaryKey, r[spec.PrimaryKey], true); err != nil {
+		return err
+	}
+	if spec.Schema == nil {
+		return nil
+	}
+	for f, v := range r {
+		t, ok := spec.Schema[f]
+		if !ok {
+			return &SchemaError{Table: table, Field: f, Reason: "unknown field (not in the schema)"}
+		}
+		if !t.matches(v) {
+			return &SchemaError{Table: table, Field: f, Reason: fmt.Sprintf("want %s, got %s", t, typeName(v))}
+		}
+	}
+	if len(r) != len(spec.Schema) {
+		for f := range spec.Schema {
+			if _, ok := r[f]; !ok {
+				return &SchemaError{Table: table, Field: f, Reason: "missing field"}
+			}
+		}
+	}
+	return nil
+}
+
+// checkFields validates the fields of an Update's changes against the schema.
+func checkFields(table string, spec *TableSpec, changes Record) error {
+	if spec.Schema == nil {
+		return nil
+	}
+	for f, v := range changes {
+		t, ok := spec.Schema[f]
+		if !ok {
+			return &SchemaError{Table: table, Field: f, Reason: "unknown field (not in the schema)"}
+		}
+		if !t.matches(v) {
+			return &SchemaError{Table: table, Field: f, Reason: fmt.Sprintf("want %s, got %s", t, typeName(v))}
+		}
+	}
+	return nil
+}

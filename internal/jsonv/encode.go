@@ -1,0 +1,226 @@
+package jsonv
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+)
+
+// maxEncodeDepth bounds the nesting that AppendValue follows, so that a
+// cyclic value (a map or slice containing itself) fails instead of
+// exhausting the stack.
+const maxEncodeDepth = 10000
+
+// errEncodeDepth is returned by AppendValue for values nested deeper than
+// maxEncodeDepth.
+var errEncodeDepth = fmt.Errorf("jsonv: value nested deeper than %d levels (cyclic?)", maxEncodeDepth)
+
+// AppendValue appends the JSON encoding of v to dst.
+//
+// v must be nil, bool, int64, float64, string, []any or map[string]any, with
+// the elements of slices and maps again of these types; any other type
+// (including int, float32 and named types) is an error naming the Go type.
+// Map keys are written in sorted (byte-wise) order, so the output is
+// deterministic. A nil []any is written as [] and a nil map[string]any as {}.
+// NaN and ±Inf are an error. On error the returned slice is dst unchanged
+// (its spare capacity may have been written to).
+func AppendValue(dst []byte, v any) ([]byte, error) {
+	out, err := appendValue(dst, v, 0)
+	if err != nil {
+		return dst, err
+	}
+	return out, nil
+}
+
+func appendValue(dst []byte, v any, depth int) ([]byte, error) {
+	switch x := v.(type) {
+	case string:
+		return AppendString(dst, x), nil
+	case int64:
+		return strconv.AppendInt(dst, x, 10), nil
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return dst, fmt.Errorf("jsonv: unsupported float value %v", x)
+		}
+		return AppendFloat(dst, x), nil
+	case bool:
+		if x {
+			return append(dst, "true"...), nil
+		}
+		return append(dst, "false"...), nil
+	case nil:
+		return append(dst, "null"...), nil
+	case map[string]any:
+		if depth >= maxEncodeDepth {
+			return dst, errEncodeDepth
+		}
+		return appendObject(dst, x, depth+1)
+	case []any:
+		if depth >= maxEncodeDepth {
+			return dst, errEncodeDepth
+		}
+		dst = append(dst, '[')
+		for i, e := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var err error
+			if dst, err = appendValue(dst, e, depth+1); err != nil {
+				return dst, err
+			}
+		}
+		return append(dst, ']'), nil
+	default:
+		return dst, &UnsupportedTypeError{Type: fmt.Sprintf("%T", v)}
+	}
+}
+
+// appendObject writes m with its keys sorted. It is separate from
+// appendValue so that the on-stack key array does not enlarge every frame
+// of the recursion.
+func appendObject(dst []byte, m map[string]any, depth int) ([]byte, error) {
+	var small [16]string
+	keys := small[:0]
+	if len(m) > len(small) {
+		keys = make([]string, 0, len(m))
+	}
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	dst = append(dst, '{')
+	for i, k := range keys {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = AppendString(dst, k)
+		dst = append(dst, ':')
+		var err error
+		if dst, err = appendValue(dst, m[k], depth); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+// UnsupportedTypeError is returned by AppendValue for a value whose Go type
+// is not part of the data model.
+type UnsupportedTypeError struct {
+	Type string // the Go type, as printed by %T
+}
+
+func (e *UnsupportedTypeError) Error() string {
+	return "jsonv: unsupported type " + e.Type
+}
+
+// ErrUnsupportedType is matched by every *UnsupportedTypeError with errors.Is.
+var ErrUnsupportedType = errors.New("jsonv: unsupported type")
+
+// Is reports whether target is ErrUnsupportedType.
+func (e *UnsupportedTypeError) Is(target error) bool { return target == ErrUnsupportedType }
+
+const hexDigits = "0123456789abcdef"
+
+// strSafe[c] is true for the bytes that appear verbatim inside a JSON string
+// without further checks: printable ASCII other than '"' and '\\'.
+var strSafe = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// AppendString appends s as a quoted JSON string to dst.
+//
+// It escapes '"', '\\' and the control characters (as \n, \r, \t, \b, \f or
+// \u00XX), U+2028 and U+2029 (as \u2028 and \u2029), and replaces each byte
+// of invalid UTF-8 with \ufffd, like encoding/json. Other non-ASCII text is
+// written raw.
+func AppendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0 // s[start:i] is pending, to be copied verbatim
+	for i := 0; i < len(s); {
+		c := s[i]
+		if strSafe[c] {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// AppendInt appends the decimal form of i to dst.
+func AppendInt(dst []byte, i int64) []byte {
+	return strconv.AppendInt(dst, i, 10)
+}
+
+// AppendFloat appends the shortest representation of f that reads back as
+// the same float64, in the format of encoding/json (exponent form only for
+// |f| < 1e-6 or |f| >= 1e21, with a minimal exponent such as "1e-7"), and
+// always in a form that reads back as a float: ".0" is added when the text
+// would otherwise look like an integer (3.0 -> "3.0", -0.0 -> "-0.0").
+// The caller guarantees that f is finite.
+func AppendFloat(dst []byte, f float64) []byte {
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	start := len(dst)
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if format == 'e' {
+		// Shorten e-07 to e-7, like encoding/json (and JavaScript).
+		n := len(dst)
+		if n-start >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+		return dst
+	}
+	for _, c := range dst[start:] {
+		if c == '.' {
+			return dst
+		}
+	}
+	return append(dst, '.', '0')
+}

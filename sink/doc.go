@@ -1,0 +1,25 @@
+// Package sink defines the storage abstraction that dictdb backups are
+// written to and restored from.
+//
+// A [Sink] stores opaque objects under slash-separated keys such as
+// "backups/2024-06-01/full.json". Writes are atomic: a reader sees either the
+// complete new object or the previous state, never a partial object.
+// Implementations live in sub-packages (sink/local, sink/mem); the
+// sink/sinktest package holds a conformance suite they all pass.
+//
+// Example:
+//
+//	s, err := local.New("/var/backups/dictdb")
+//	if err != nil {
+//		return err
+//	}
+//	defer s.Close()
+//
+//	if err := s.Put(ctx, "daily/2024-06-01.json", f); err != nil {
+//		return err
+//	}
+//	rc, err := s.Get(ctx, "daily/2024-06-01.json")
+//	if errors.Is(err, sink.ErrNotFound) {
+//		// no such backup
+//	}
+package sink

@@ -1,0 +1,34 @@
+// Package local provides a [sink.Sink] that stores objects as files in a
+// directory on the local file system.
+//
+// The key "a/b/c.json" is stored as the file <dir>/a/b/c.json; slashes in
+// keys become subdirectories, which are created as needed and never removed.
+//
+// # Atomic writes
+//
+// Put never writes to the final path directly. It streams the object into a
+// temporary file named ".dictdb-tmp-<random>" in the same directory as the
+// final file, fsyncs it, closes it, renames it onto the final path (an atomic
+// replace on POSIX file systems) and finally fsyncs the directory so the
+// rename itself is durable. If anything fails, or the context is cancelled,
+// the temporary file is removed and the previous object (if any) stays in
+// place.
+//
+// # Crash behaviour
+//
+// If the process dies during a Put, a ".dictdb-tmp-*" file may be left
+// behind, but no partial object ever becomes visible under its key. Temporary
+// files are invisible to List, and keys with a segment starting with
+// ".dictdb-tmp-" are rejected, so they can never be read or overwritten via
+// the API. [New] removes all leftover temporary files under the directory;
+// therefore only one Sink (in one process) should use a directory at a time.
+//
+// Example:
+//
+//	s, err := local.New("/var/backups/dictdb")
+//	if err != nil {
+//		return err
+//	}
+//	defer s.Close()
+//	err = s.Put(ctx, "daily/2024-06-01.json", f) // creates daily/ as needed
+package local
