@@ -1,0 +1,398 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dictdb/dictdb-go/dictdb"
+	"github.com/dictdb/dictdb-go/internal/object"
+	"github.com/dictdb/dictdb-go/sink"
+	"github.com/dictdb/dictdb-go/sink/mem"
+	"github.com/dictdb/dictdb-go/sink/sinktest"
+)
+
+func setup(t *testing.T, opts Options) (*dictdb.DB, *dictdb.Table, *mem.Sink, *Manager) {
+	t.Helper()
+	db := dictdb.New()
+	users, err := db.CreateTable("users")
+	require.NoError(t, err)
+	s := mem.New()
+	m, err := NewManager(db, s, opts)
+	require.NoError(t, err)
+	t.Cleanup(m.Stop)
+	return db, users, s, m
+}
+
+// kinds returns the kinds of the stored backups, oldest first ("F" or "D").
+func kinds(t *testing.T, s sink.Sink) string {
+	t.Helper()
+	var names []object.Name
+	objs, err := s.List(context.Background(), "")
+	require.NoError(t, err)
+	for _, o := range objs {
+		n, ok := object.Parse(o.Key)
+		require.True(t, ok, o.Key)
+		names = append(names, n)
+	}
+	object.Sort(names)
+	out := ""
+	for _, n := range names {
+		if n.Kind == object.KindFull {
+			out += "F"
+		} else {
+			out += "D"
+		}
+	}
+	return out
+}
+
+func keys(t *testing.T, s sink.Sink) []string {
+	t.Helper()
+	objs, err := s.List(context.Background(), "")
+	require.NoError(t, err)
+	var out []string
+	for _, o := range objs {
+		out = append(out, o.Key)
+	}
+	return out
+}
+
+func TestOptionsDefaults(t *testing.T) {
+	o, err := Options{}.withDefaults()
+	require.NoError(t, err)
+	assert.Equal(t, 300*time.Second, o.Interval)
+	assert.Equal(t, 5*time.Second, o.MinInterval)
+	assert.Equal(t, dictdb.FormatJSON, o.Format)
+	assert.False(t, o.Incremental)
+	assert.Equal(t, 10, o.MaxDeltasBeforeFull)
+
+	_, err = Options{Format: "yaml"}.withDefaults()
+	require.ErrorIs(t, err, dictdb.ErrUnknownFormat)
+	_, err = Options{MaxDeltasBeforeFull: -1}.withDefaults()
+	require.Error(t, err)
+	_, err = NewManager(nil, mem.New(), Options{})
+	require.Error(t, err)
+}
+
+func TestLifecycle(t *testing.T) {
+	_, users, s, m := setup(t, Options{Interval: -1})
+	require.NoError(t, m.Start())
+	require.ErrorIs(t, m.Start(), ErrStarted)
+	_, _ = users.Insert(dictdb.Record{"a": 1})
+	require.NoError(t, m.BackupNow(context.Background()))
+	m.Stop()
+	m.Stop() // safe twice
+	require.ErrorIs(t, m.Start(), ErrStopped)
+	require.ErrorIs(t, m.BackupNow(context.Background()), ErrStopped)
+	assert.Equal(t, 0, m.ConsecutiveFailures(), "ErrStopped is not a backup failure")
+	assert.Equal(t, "F", kinds(t, s))
+}
+
+// blockingSink blocks Put until released.
+type blockingSink struct {
+	sink.Sink
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingSink) Put(ctx context.Context, key string, r io.Reader) error {
+	b.entered <- struct{}{}
+	<-b.release
+	return b.Sink.Put(ctx, key, r)
+}
+
+func TestStopWaitsForBackupInProgress(t *testing.T) {
+	db := dictdb.New()
+	_, err := db.CreateTable("t")
+	require.NoError(t, err)
+	bs := &blockingSink{Sink: mem.New(), entered: make(chan struct{}, 1), release: make(chan struct{})}
+	m, err := NewManager(db, bs, Options{Interval: -1})
+	require.NoError(t, err)
+	require.NoError(t, m.Start())
+	backupDone := make(chan error, 1)
+	go func() { backupDone <- m.BackupNow(context.Background()) }()
+	<-bs.entered
+	stopped := make(chan struct{})
+	go func() { m.Stop(); close(stopped) }()
+	select {
+	case <-stopped:
+		t.Fatal("Stop returned while a backup was in progress")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(bs.release)
+	require.NoError(t, <-backupDone)
+	<-stopped
+	objs, err := bs.List(context.Background(), "")
+	require.NoError(t, err)
+	assert.Len(t, objs, 1)
+}
+
+func TestFailuresCallOnFailure(t *testing.T) {
+	db := dictdb.New()
+	users, _ := db.CreateTable("users")
+	fs := sinktest.NewFaulty(mem.New(), 1)
+	var mu sync.Mutex
+	var calls []int
+	m, err := NewManager(db, fs, Options{Interval: -1, Incremental: true, OnFailure: func(err error, n int) {
+		assert.ErrorIs(t, err, sinktest.ErrInjected)
+		mu.Lock()
+		calls = append(calls, n)
+		mu.Unlock()
+	}})
+	require.NoError(t, err)
+	defer m.Stop()
+	ctx := context.Background()
+	_, _ = users.Insert(dictdb.Record{"a": 1})
+
+	fs.FailNextPuts(3)
+	require.ErrorIs(t, m.BackupNow(ctx), sinktest.ErrInjected)
+	require.ErrorIs(t, m.BackupFull(ctx), sinktest.ErrInjected)
+	require.ErrorIs(t, m.BackupDelta(ctx), sinktest.ErrInjected)
+	assert.Equal(t, 3, m.ConsecutiveFailures())
+	require.NoError(t, m.BackupNow(ctx))
+	assert.Equal(t, 0, m.ConsecutiveFailures())
+	_, _ = users.Insert(dictdb.Record{"a": 2})
+	fs.FailNextPuts(1)
+	err = m.BackupDelta(ctx)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "dictdb_delta_", "the error names the object")
+	mu.Lock()
+	assert.Equal(t, []int{1, 2, 3, 1}, calls)
+	mu.Unlock()
+	assert.Equal(t, "F", kinds(t, fs), "failed puts leave no object")
+}
+
+func TestIncrementalCompaction(t *testing.T) {
+	_, users, s, m := setup(t, Options{Interval: -1, Incremental: true, MaxDeltasBeforeFull: 2})
+	ctx := context.Background()
+	want := ""
+	for i := 0; i < 7; i++ {
+		_, err := users.Insert(dictdb.Record{"i": i})
+		require.NoError(t, err)
+		require.NoError(t, m.BackupNow(ctx))
+		want += map[bool]string{true: "F", false: "D"}[i%3 == 0]
+		assert.Equal(t, i%3, m.DeltasSinceFull())
+	}
+	assert.Equal(t, want, kinds(t, s))
+	assert.Equal(t, "FDDFDDF", want)
+
+	require.NoError(t, m.BackupNow(ctx))
+	assert.Equal(t, want, kinds(t, s), "nothing changed: nothing written")
+	require.NoError(t, m.BackupDelta(ctx))
+	assert.Equal(t, want, kinds(t, s), "an empty delta is not written")
+	require.NoError(t, m.BackupFull(ctx))
+	assert.Equal(t, want+"F", kinds(t, s), "BackupFull always writes")
+}
+
+func TestNonIncrementalWritesFulls(t *testing.T) {
+	_, users, s, m := setup(t, Options{Interval: -1})
+	for i := 0; i < 3; i++ {
+		_, _ = users.Insert(dictdb.Record{"i": i})
+		require.NoError(t, m.BackupNow(context.Background()))
+	}
+	assert.Equal(t, "FFF", kinds(t, s))
+	_, _ = users.Insert(dictdb.Record{"i": 9})
+	require.NoError(t, m.BackupDelta(context.Background()))
+	assert.Equal(t, "FFFD", kinds(t, s), "BackupDelta forces a delta in any mode")
+}
+
+func readDelta(t *testing.T, s sink.Sink, key string) (*dictdb.Delta, object.Header) {
+	t.Helper()
+	rc, err := s.Get(context.Background(), key)
+	require.NoError(t, err)
+	defer rc.Close()
+	d, meta, err := dictdb.DecodeDelta(rc, dictdb.FormatJSON)
+	require.NoError(t, err)
+	h, err := object.FromMeta(object.KindDelta, meta)
+	require.NoError(t, err)
+	return d, h
+}
+
+func lastKey(t *testing.T, s sink.Sink, kind string) string {
+	t.Helper()
+	var names []object.Name
+	objs, err := s.List(context.Background(), "")
+	require.NoError(t, err)
+	for _, o := range objs {
+		if n, _ := object.Parse(o.Key); n.Kind == kind {
+			names = append(names, n)
+		}
+	}
+	require.NotEmpty(t, names)
+	object.Sort(names)
+	return names[len(names)-1].Key
+}
+
+func TestDeltaIsCoalescedPerKey(t *testing.T) {
+	db, users, s, m := setup(t, Options{Interval: -1, Incremental: true})
+	ctx := context.Background()
+	a, _ := users.Insert(dictdb.Record{"name": "a"})
+	b, _ := users.Insert(dictdb.Record{"name": "b"})
+	require.NoError(t, m.BackupFull(ctx))
+	fullSeq := db.Sequence()
+
+	_, _ = users.Upsert(dictdb.Record{"id": a, "name": "a2"})
+	_, _ = users.Update(func(r dictdb.Record) bool { return r["id"] == a }, dictdb.Record{"x": 1})
+	require.NoError(t, users.DeleteKey(b))
+	c, _ := users.Insert(dictdb.Record{"name": "c"})
+	require.NoError(t, users.DeleteKey(c)) // insert then delete: a delete
+	tmp, _ := db.CreateTable("tmp")
+	_, _ = tmp.Insert(dictdb.Record{"v": 1})
+	_, _ = db.CreateTable("gone")
+	require.NoError(t, db.DropTable("gone"))
+	require.NoError(t, m.BackupDelta(ctx))
+
+	d, h := readDelta(t, s, lastKey(t, s, object.KindDelta))
+	assert.Equal(t, fullSeq, h.FromSeq)
+	assert.Equal(t, db.Sequence(), h.Seq)
+	assert.Equal(t, lastKey(t, s, object.KindFull), h.Base)
+	assert.Equal(t, []dictdb.Record{{"id": a, "name": "a2", "x": int64(1)}}, d.Tables["users"].Upserts)
+	assert.Equal(t, []any{b, c}, d.Tables["users"].Deletes)
+	assert.Nil(t, d.Tables["users"].Create)
+	assert.Equal(t, &dictdb.TableSpec{PrimaryKey: "id"}, d.Tables["tmp"].Create)
+	assert.Equal(t, []dictdb.Record{{"id": int64(1), "v": int64(1)}}, d.Tables["tmp"].Upserts)
+	assert.Equal(t, []string{"gone"}, d.Dropped)
+	assert.Equal(t, 0, m.PendingChanges())
+}
+
+func TestFailedDeltaChangesGoIntoTheNext(t *testing.T) {
+	db := dictdb.New()
+	users, _ := db.CreateTable("users")
+	fs := sinktest.NewFaulty(mem.New(), 2)
+	m, err := NewManager(db, fs, Options{Interval: -1, Incremental: true})
+	require.NoError(t, err)
+	defer m.Stop()
+	ctx := context.Background()
+	require.NoError(t, m.BackupFull(ctx))
+	fullSeq := db.Sequence()
+
+	x, _ := users.Insert(dictdb.Record{"v": "lost?"})
+	y, _ := users.Insert(dictdb.Record{"v": "y1"})
+	fs.FailNextPuts(1)
+	require.Error(t, m.BackupDelta(ctx))
+	assert.Equal(t, 2, m.PendingChanges(), "the failed delta's changes stay pending")
+	_, _ = users.Upsert(dictdb.Record{"id": y, "v": "y2"}) // newer than the failed delta
+	require.NoError(t, m.BackupDelta(ctx))
+
+	d, h := readDelta(t, fs, lastKey(t, fs, object.KindDelta))
+	assert.Equal(t, fullSeq, h.FromSeq, "the delta starts where the last successful backup ended")
+	assert.Equal(t, db.Sequence(), h.Seq)
+	assert.Equal(t, []dictdb.Record{{"id": x, "v": "lost?"}, {"id": y, "v": "y2"}}, d.Tables["users"].Upserts)
+}
+
+func TestFullRetiresPendingChanges(t *testing.T) {
+	_, users, _, m := setup(t, Options{Interval: -1, Incremental: true})
+	for i := 0; i < 5; i++ {
+		_, _ = users.Insert(dictdb.Record{"i": i})
+	}
+	assert.Equal(t, 5, m.PendingChanges())
+	require.NoError(t, m.BackupFull(context.Background()))
+	assert.Equal(t, 0, m.PendingChanges())
+}
+
+func TestNamesStrictlyIncreaseWithinAMicrosecond(t *testing.T) {
+	_, users, s, m := setup(t, Options{Interval: -1, Incremental: true, MaxDeltasBeforeFull: 3})
+	frozen := time.Unix(1700000000, 123456000)
+	m.clock.Now = func() time.Time { return frozen }
+	for i := 0; i < 8; i++ {
+		_, _ = users.Insert(dictdb.Record{"i": i})
+		require.NoError(t, m.BackupNow(context.Background()))
+	}
+	ks := keys(t, s)
+	require.Len(t, ks, 8)
+	var micros []int64
+	for _, k := range ks {
+		n, ok := object.Parse(k)
+		require.True(t, ok)
+		micros = append(micros, n.Micros)
+	}
+	sort.Slice(micros, func(i, j int) bool { return micros[i] < micros[j] })
+	for i := 1; i < len(micros); i++ {
+		assert.Equal(t, micros[i-1]+1, micros[i])
+	}
+	assert.Equal(t, frozen.UnixMicro(), micros[0])
+	assert.Contains(t, ks, "dictdb_backup_1700000000_123456.json")
+}
+
+func TestNamesFollowExistingBackups(t *testing.T) {
+	db := dictdb.New()
+	s := mem.New()
+	future := int64(4000000000_000000)
+	require.NoError(t, s.Put(context.Background(), object.Key(object.KindFull, future, dictdb.FormatJSON), eofReader{}))
+	m, err := NewManager(db, s, Options{Interval: -1})
+	require.NoError(t, err)
+	defer m.Stop()
+	require.NoError(t, m.BackupFull(context.Background()))
+	ks := keys(t, s)
+	require.Len(t, ks, 2)
+	n, _ := object.Parse(lastKey(t, s, object.KindFull))
+	assert.Equal(t, future+1, n.Micros, "a new name sorts after every existing one")
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+func TestNotifyChangeIsDebouncedNotDropped(t *testing.T) {
+	t.Run("deferred until the interval ends", func(t *testing.T) {
+		_, users, s, m := setup(t, Options{Interval: -1, MinInterval: 300 * time.Millisecond})
+		require.NoError(t, m.Start())
+		_, _ = users.Insert(dictdb.Record{"i": 1})
+		m.NotifyChange()
+		require.Eventually(t, func() bool { return kinds(t, s) == "F" }, 10*time.Second, 5*time.Millisecond)
+		_, _ = users.Insert(dictdb.Record{"i": 2})
+		m.NotifyChange()
+		m.NotifyChange()
+		require.Eventually(t, func() bool { return kinds(t, s) == "FF" }, 10*time.Second, 5*time.Millisecond,
+			"the debounced change is backed up when the interval ends")
+	})
+	t.Run("flushed by Stop", func(t *testing.T) {
+		_, users, s, m := setup(t, Options{Interval: -1, MinInterval: time.Hour})
+		require.NoError(t, m.Start())
+		require.NoError(t, m.BackupNow(context.Background()))
+		_, _ = users.Insert(dictdb.Record{"i": 1})
+		m.NotifyChange()
+		// Within the hour nothing more is written; Stop must not drop it.
+		m.Stop()
+		assert.Equal(t, "FF", kinds(t, s))
+	})
+	t.Run("before Start it waits for Start", func(t *testing.T) {
+		_, users, s, m := setup(t, Options{Interval: -1, MinInterval: -1})
+		_, _ = users.Insert(dictdb.Record{"i": 1})
+		m.NotifyChange()
+		assert.Equal(t, "", kinds(t, s))
+		require.NoError(t, m.Start())
+		require.Eventually(t, func() bool { return kinds(t, s) == "F" }, 10*time.Second, 5*time.Millisecond)
+	})
+}
+
+func TestPeriodicBackups(t *testing.T) {
+	_, users, s, m := setup(t, Options{Interval: 20 * time.Millisecond, Incremental: true, MaxDeltasBeforeFull: 2})
+	require.NoError(t, m.Start())
+	for i := 0; i < 3; i++ {
+		_, _ = users.Insert(dictdb.Record{"i": i})
+		n := len(kinds(t, s))
+		require.Eventually(t, func() bool { return len(kinds(t, s)) > n }, 10*time.Second, 5*time.Millisecond)
+	}
+	m.Stop()
+	assert.Regexp(t, `^F(DD?F?)*D?D?$`, kinds(t, s))
+}
+
+func TestCancelledContext(t *testing.T) {
+	_, users, s, m := setup(t, Options{Interval: -1})
+	_, _ = users.Insert(dictdb.Record{"i": 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := m.BackupNow(ctx)
+	require.True(t, errors.Is(err, context.Canceled), err)
+	assert.Equal(t, "", kinds(t, s))
+	assert.Equal(t, 1, m.ConsecutiveFailures())
+}

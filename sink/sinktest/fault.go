@@ -1,0 +1,112 @@
+package sinktest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+
+	"github.com/dictdb/dictdb-go/sink"
+)
+
+// ErrInjected is the error a Faulty sink returns for the faults it injects.
+var ErrInjected = errors.New("sinktest: injected fault")
+
+// Faulty wraps a Sink and makes its operations fail on purpose, for tests of
+// what uses a sink. A failing Put first consumes part of its input, like a
+// connection that drops mid-upload, so the inner sink sees a partial write
+// that must not become visible. Set the fields before use; they may be
+// changed later with the setters.
+type Faulty struct {
+	Inner sink.Sink
+
+	mu      sync.Mutex
+	rng     *rand.Rand
+	putRate float64 // probability that a Put fails
+	getRate float64 // probability that a Get fails
+	lsRate  float64 // probability that a List fails
+	failN   int     // the next failN Puts fail, whatever the rates
+
+	Puts, FailedPuts atomic.Int64 // counters
+}
+
+// NewFaulty wraps inner; seed makes the random faults reproducible.
+func NewFaulty(inner sink.Sink, seed uint64) *Faulty {
+	return &Faulty{Inner: inner, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+}
+
+// SetRates sets the probabilities of failure of Put, Get and List.
+func (f *Faulty) SetRates(put, get, list float64) {
+	f.mu.Lock()
+	f.putRate, f.getRate, f.lsRate = put, get, list
+	f.mu.Unlock()
+}
+
+// FailNextPuts makes the next n Puts fail.
+func (f *Faulty) FailNextPuts(n int) {
+	f.mu.Lock()
+	f.failN = n
+	f.mu.Unlock()
+}
+
+func (f *Faulty) roll(rate float64) (bool, float64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.rng.Float64() < rate, f.rng.Float64()
+}
+
+// Put fails with the configured probability (or when FailNextPuts says so)
+// after passing a random part of r to the inner sink.
+func (f *Faulty) Put(ctx context.Context, key string, r io.Reader) error {
+	f.Puts.Add(1)
+	f.mu.Lock()
+	forced := f.failN > 0
+	if forced {
+		f.failN--
+	}
+	f.mu.Unlock()
+	fail, frac := f.roll(f.putRate)
+	if !fail && !forced {
+		return f.Inner.Put(ctx, key, r)
+	}
+	f.FailedPuts.Add(1)
+	limit := int64(frac * (256 << 10))
+	err := f.Inner.Put(ctx, key, io.MultiReader(io.LimitReader(r, limit), errReader{ErrInjected}))
+	if err == nil {
+		return fmt.Errorf("sinktest: inner sink accepted a put whose reader failed: %s", key)
+	}
+	return fmt.Errorf("sinktest: put %s: %w", key, ErrInjected)
+}
+
+// Get fails with the configured probability.
+func (f *Faulty) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	if fail, _ := f.roll(f.rate(&f.getRate)); fail {
+		return nil, fmt.Errorf("sinktest: get %s: %w", key, ErrInjected)
+	}
+	return f.Inner.Get(ctx, key)
+}
+
+// List fails with the configured probability.
+func (f *Faulty) List(ctx context.Context, prefix string) ([]sink.ObjectInfo, error) {
+	if fail, _ := f.roll(f.rate(&f.lsRate)); fail {
+		return nil, fmt.Errorf("sinktest: list %s: %w", prefix, ErrInjected)
+	}
+	return f.Inner.List(ctx, prefix)
+}
+
+// Delete passes through.
+func (f *Faulty) Delete(ctx context.Context, key string) error { return f.Inner.Delete(ctx, key) }
+
+// Close closes the inner sink.
+func (f *Faulty) Close() error { return f.Inner.Close() }
+
+func (f *Faulty) rate(p *float64) float64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return *p
+}
+
+var _ sink.Sink = (*Faulty)(nil)
