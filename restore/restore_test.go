@@ -114,11 +114,13 @@ func TestLatestErrors(t *testing.T) {
 		assert.Less(t, gap.From, gap.To)
 	})
 	corrupt := map[string]func([]byte) []byte{
-		"truncated":       func(b []byte) []byte { return b[:len(b)*2/3] },
-		"garbage":         func(b []byte) []byte { return []byte("\x00\x01garbage") },
-		"empty":           func(b []byte) []byte { return nil },
-		"edited type":     func(b []byte) []byte { return []byte(strings.Replace(string(b), `"age":31`, `"age":"x"`, 1)) },
-		"unknown version": func(b []byte) []byte { return []byte(strings.Replace(string(b), `"format_version": 1`, `"format_version": 99`, 1)) },
+		"truncated":   func(b []byte) []byte { return b[:len(b)*2/3] },
+		"garbage":     func(b []byte) []byte { return []byte("\x00\x01garbage") },
+		"empty":       func(b []byte) []byte { return nil },
+		"edited type": func(b []byte) []byte { return []byte(strings.Replace(string(b), `"age":31`, `"age":"x"`, 1)) },
+		"unknown version": func(b []byte) []byte {
+			return []byte(strings.Replace(string(b), `"format_version": 1`, `"format_version": 99`, 1))
+		},
 	}
 	for what, mangle := range corrupt {
 		for _, idx := range []int{0, 2} { // the full backup, a delta
