@@ -158,7 +158,8 @@ func (m *Manager) Start() error {
 }
 
 // Stop ends the automatic backups, waits for a backup in progress, runs a
-// change-triggered backup that was deferred by MinInterval, and stops
+// change-triggered backup that NotifyChange asked for and that has not run
+// yet (deferred by MinInterval, or requested before Start), and stops
 // following the database. Later backups return ErrStopped. Stop is safe to
 // call more than once.
 func (m *Manager) Stop() {
@@ -174,6 +175,9 @@ func (m *Manager) Stop() {
 	if started {
 		close(m.stop)
 	} else {
+		if m.takeNotification() {
+			_ = m.BackupNow(context.Background())
+		}
 		close(m.done)
 	}
 	<-m.done
@@ -192,6 +196,17 @@ func (m *Manager) NotifyChange() {
 	select {
 	case m.notify <- struct{}{}:
 	default: // one is already queued
+	}
+}
+
+// takeNotification consumes a queued NotifyChange and reports whether there
+// was one.
+func (m *Manager) takeNotification() bool {
+	select {
+	case <-m.notify:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -235,6 +250,9 @@ func (m *Manager) loop() {
 		case <-m.stop:
 			if deferred != nil {
 				deferred.Stop()
+				m.takeNotification()
+				_ = m.BackupNow(ctx)
+			} else if m.takeNotification() {
 				_ = m.BackupNow(ctx)
 			}
 			return

@@ -364,6 +364,23 @@ func TestNotifyChangeIsDebouncedNotDropped(t *testing.T) {
 		m.Stop()
 		assert.Equal(t, "FF", kinds(t, s))
 	})
+	t.Run("flushed by Stop even if the loop never saw it", func(t *testing.T) {
+		for i := 0; i < 50; i++ {
+			_, users, s, m := setup(t, Options{Interval: -1, MinInterval: time.Hour})
+			require.NoError(t, m.Start())
+			_, _ = users.Insert(dictdb.Record{"i": 1})
+			m.NotifyChange()
+			m.Stop()
+			require.Equal(t, "F", kinds(t, s), "round %d", i)
+		}
+	})
+	t.Run("flushed by Stop without Start", func(t *testing.T) {
+		_, users, s, m := setup(t, Options{Interval: -1})
+		_, _ = users.Insert(dictdb.Record{"i": 1})
+		m.NotifyChange()
+		m.Stop()
+		assert.Equal(t, "F", kinds(t, s))
+	})
 	t.Run("before Start it waits for Start", func(t *testing.T) {
 		_, users, s, m := setup(t, Options{Interval: -1, MinInterval: -1})
 		_, _ = users.Insert(dictdb.Record{"i": 1})

@@ -1,9 +1,11 @@
 package jsonv
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -11,6 +13,7 @@ import (
 
 const (
 	defaultBufSize  = 64 << 10
+	minBufSize      = 512
 	defaultMaxDepth = 512
 
 	// keyCacheSize is the number of slots of the object key cache (a power
@@ -35,8 +38,9 @@ const (
 var errInvalidRead = errors.New("reader returned an invalid count")
 
 // A Decoder reads JSON values from an io.Reader through its own buffer. It
-// reads in chunks of 64 KiB and holds at most the current chunk plus the
-// token being decoded, never the whole input.
+// reads in chunks of 64 KiB (less for small in-memory readers that report
+// their Len) and holds at most the current chunk plus the token being
+// decoded, never the whole input.
 //
 // Several top-level values may follow each other in the input, separated by
 // optional whitespace (as in JSON Lines). After the last one, End checks
@@ -261,7 +265,7 @@ func (d *Decoder) NextElem() (bool, error) {
 		}
 	}
 	if c == ']' || c == ',' {
-		return false, d.check(d.badChar(d.pos, c, "looking for beginning of value"))
+		return false, d.check(d.badChar(d.pos, c, valueContext))
 	}
 	d.stack[n-1] = stArr
 	return true, nil
@@ -309,7 +313,13 @@ func (d *Decoder) more() bool {
 		return false
 	}
 	if d.buf == nil {
-		d.buf = make([]byte, 0, defaultBufSize)
+		size := defaultBufSize
+		if l, ok := d.r.(interface{ Len() int }); ok {
+			// Small in-memory input (bytes.Reader, strings.Reader,
+			// bytes.Buffer): don't allocate a full chunk.
+			size = min(size, max(l.Len()+1, minBufSize))
+		}
+		d.buf = make([]byte, 0, size)
 	}
 	if d.pos > 0 {
 		n := copy(d.buf[:cap(d.buf)], d.buf[d.pos:])
@@ -370,11 +380,16 @@ func (d *Decoder) syntaxErr(i int, format string, args ...any) error {
 
 // badChar reports the unexpected byte c at buf[i].
 func (d *Decoder) badChar(i int, c byte, context string) error {
-	if c == 'N' || c == 'I' {
+	if (c == 'N' || c == 'I') && (context == valueContext || context == numberContext) {
 		context += " (NaN and Infinity are not valid JSON)"
 	}
 	return d.syntaxErr(i, "invalid character %s %s", quoteChar(c), context)
 }
+
+const (
+	valueContext  = "looking for beginning of value"
+	numberContext = "in numeric literal"
+)
 
 func (d *Decoder) depthErr() error {
 	return d.syntaxErr(d.pos, "exceeded max depth %d", d.maxDepth)
@@ -382,6 +397,16 @@ func (d *Decoder) depthErr() error {
 
 func isSpace(c byte) bool {
 	return c == ' ' || c == '\n' || c == '\r' || c == '\t'
+}
+
+// peekByte returns buf[pos], or 0 if the buffer is exhausted. It is the
+// inlined fast path of skipWS: callers call skipWS only if the byte is not
+// above ' ' (whitespace, a control character or the end of the buffer).
+func (d *Decoder) peekByte() byte {
+	if d.pos < len(d.buf) {
+		return d.buf[d.pos]
+	}
+	return 0
 }
 
 // skipWS consumes whitespace and returns the next byte, not consuming it.
@@ -407,9 +432,12 @@ func (d *Decoder) skipWS() (byte, error) {
 // value decodes (keep) or validates (!keep) the next value; depth is the
 // number of enclosing containers.
 func (d *Decoder) value(depth int, keep bool) (any, error) {
-	c, err := d.skipWS()
-	if err != nil {
-		return nil, err
+	var err error
+	c := d.peekByte()
+	if c <= ' ' {
+		if c, err = d.skipWS(); err != nil {
+			return nil, err
+		}
 	}
 	switch c {
 	case '"':
@@ -439,7 +467,7 @@ func (d *Decoder) value(depth int, keep bool) (any, error) {
 		}
 		return i, nil
 	}
-	return nil, d.badChar(d.pos, c, "looking for beginning of value")
+	return nil, d.badChar(d.pos, c, valueContext)
 }
 
 func (d *Decoder) object(depth int, keep bool) (any, error) {
@@ -451,9 +479,12 @@ func (d *Decoder) object(depth int, keep bool) (any, error) {
 	if keep {
 		m = make(map[string]any)
 	}
-	c, err := d.skipWS()
-	if err != nil {
-		return nil, err
+	var err error
+	c := d.peekByte()
+	if c <= ' ' {
+		if c, err = d.skipWS(); err != nil {
+			return nil, err
+		}
 	}
 	if c == '}' {
 		d.pos++
@@ -472,7 +503,9 @@ func (d *Decoder) object(depth int, keep bool) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err = d.colon(); err != nil {
+		if d.peekByte() == ':' {
+			d.pos++
+		} else if err = d.colon(); err != nil {
 			return nil, err
 		}
 		v, err := d.value(depth, keep)
@@ -482,14 +515,18 @@ func (d *Decoder) object(depth int, keep bool) (any, error) {
 		if keep {
 			m[key] = v
 		}
-		if c, err = d.skipWS(); err != nil {
-			return nil, err
+		if c = d.peekByte(); c <= ' ' {
+			if c, err = d.skipWS(); err != nil {
+				return nil, err
+			}
 		}
 		switch c {
 		case ',':
 			d.pos++
-			if c, err = d.skipWS(); err != nil {
-				return nil, err
+			if c = d.peekByte(); c <= ' ' {
+				if c, err = d.skipWS(); err != nil {
+					return nil, err
+				}
 			}
 		case '}':
 			d.pos++
@@ -509,9 +546,12 @@ func (d *Decoder) array(depth int, keep bool) (any, error) {
 	if keep {
 		a = make([]any, 0)
 	}
-	c, err := d.skipWS()
-	if err != nil {
-		return nil, err
+	var err error
+	c := d.peekByte()
+	if c <= ' ' {
+		if c, err = d.skipWS(); err != nil {
+			return nil, err
+		}
 	}
 	if c == ']' {
 		d.pos++
@@ -525,8 +565,10 @@ func (d *Decoder) array(depth int, keep bool) (any, error) {
 		if keep {
 			a = append(a, v)
 		}
-		if c, err = d.skipWS(); err != nil {
-			return nil, err
+		if c = d.peekByte(); c <= ' ' {
+			if c, err = d.skipWS(); err != nil {
+				return nil, err
+			}
 		}
 		switch c {
 		case ',':
@@ -606,40 +648,64 @@ func (d *Decoder) key() (string, error) {
 // buffer; others are unescaped into d.scratch.
 func (d *Decoder) stringBytes() ([]byte, error) {
 	i := d.pos + 1
-	high := 0 // offset from pos of the first non-ASCII byte, or 0
+	var seen uint64 // OR of the bytes scanned: bit 7 set if any is non-ASCII
 	for {
-		buf := d.buf
-		for ; i < len(buf); i++ {
-			c := buf[i]
-			if strSafe[c] {
-				continue
+		j, or := scanString(d.buf, i)
+		seen |= or
+		if j == len(d.buf) {
+			rel := j - d.pos
+			if !d.more() {
+				return nil, d.eofErr()
 			}
-			if c == '"' {
-				s := buf[d.pos+1 : i]
-				if high != 0 && !utf8.Valid(s) {
-					return d.stringSlow(high)
-				}
-				d.pos = i + 1
-				return s, nil
-			}
-			if c >= utf8.RuneSelf {
-				if high == 0 {
-					high = i - d.pos
-				}
-				continue
-			}
-			// A '\\' or a control character.
-			if high != 0 {
-				return d.stringSlow(high)
-			}
-			return d.stringSlow(i - d.pos)
+			i = d.pos + rel
+			continue
 		}
-		rel := i - d.pos
-		if !d.more() {
-			return nil, d.eofErr()
+		nonASCII := seen&msb != 0
+		if d.buf[j] == '"' {
+			s := d.buf[d.pos+1 : j]
+			if nonASCII && !utf8.Valid(s) {
+				return d.stringSlow(1)
+			}
+			d.pos = j + 1
+			return s, nil
 		}
-		i = d.pos + rel
+		// A '\\' or a control character.
+		if nonASCII {
+			return d.stringSlow(1) // the slow path checks the UTF-8
+		}
+		return d.stringSlow(j - d.pos)
 	}
+}
+
+// scanString returns the index in buf of the first '"', '\\' or control
+// character at or after i (len(buf) if none), and the OR of the bytes before
+// it.
+func scanString(buf []byte, i int) (int, uint64) {
+	var seen uint64
+	for ; i+8 <= len(buf); i += 8 {
+		w := binary.LittleEndian.Uint64(buf[i:])
+		if m := stringEndMask(w); m != 0 {
+			n := bits.TrailingZeros64(m) >> 3
+			return i + n, seen | w&(1<<(8*n)-1)
+		}
+		seen |= w
+	}
+	for ; i < len(buf); i++ {
+		c := buf[i]
+		if c == '"' || c == '\\' || c < 0x20 {
+			return i, seen
+		}
+		seen |= uint64(c)
+	}
+	return i, seen
+}
+
+// stringEndMask is like specialMask but marks only '"', '\\' and control
+// characters, not non-ASCII bytes; the first marked byte is again exact.
+func stringEndMask(w uint64) uint64 {
+	q := w ^ lsb*'"'
+	b := w ^ lsb*'\\'
+	return ((w-lsb*0x20)&^w | (q-lsb)&^q | (b-lsb)&^b) & msb
 }
 
 // stringSlow continues decoding the string starting at buf[pos] whose first
@@ -820,8 +886,9 @@ func (d *Decoder) number() (i int64, f float64, isFloat bool, err error) {
 			digits++
 		}
 	default:
-		return 0, 0, false, d.numberErr(k, end, "in numeric literal")
+		return 0, 0, false, d.numberErr(k, end, numberContext)
 	}
+	frac := 0 // digits after the decimal point, accumulated into u too
 	if k < len(tok) && tok[k] == '.' {
 		isFloat = true
 		k++
@@ -829,20 +896,31 @@ func (d *Decoder) number() (i int64, f float64, isFloat bool, err error) {
 			return 0, 0, false, d.numberErr(k, end, "after decimal point in numeric literal")
 		}
 		for k < len(tok) && tok[k]-'0' <= 9 {
+			u = u*10 + uint64(tok[k]-'0')
 			k++
+			frac++
 		}
 	}
+	exp := 0
 	if k < len(tok) && (tok[k] == 'e' || tok[k] == 'E') {
 		isFloat = true
 		k++
+		expNeg := false
 		if k < len(tok) && (tok[k] == '+' || tok[k] == '-') {
+			expNeg = tok[k] == '-'
 			k++
 		}
 		if k == len(tok) || tok[k]-'0' > 9 {
 			return 0, 0, false, d.numberErr(k, end, "in exponent of numeric literal")
 		}
 		for k < len(tok) && tok[k]-'0' <= 9 {
+			if exp < 10000 {
+				exp = exp*10 + int(tok[k]-'0')
+			}
 			k++
+		}
+		if expNeg {
+			exp = -exp
 		}
 	}
 	if k < len(tok) {
@@ -865,6 +943,22 @@ func (d *Decoder) number() (i int64, f float64, isFloat bool, err error) {
 		d.pos = end
 		return i, 0, false, nil
 	}
+	// Exact fast path (Clinger): a mantissa below 2^53 and a power of ten
+	// up to 1e22 are exact float64s, so one IEEE multiplication or division
+	// gives the correctly rounded result, the same as ParseFloat.
+	if e10 := exp - frac; digits+frac <= 15 && e10 >= -22 && e10 <= 22 {
+		f = float64(u)
+		if e10 > 0 {
+			f *= pow10[e10]
+		} else if e10 < 0 {
+			f /= pow10[-e10]
+		}
+		if neg {
+			f = -f
+		}
+		d.pos = end
+		return 0, f, true, nil
+	}
 	f, err = strconv.ParseFloat(string(tok), 64)
 	if err != nil {
 		return 0, 0, false, d.syntaxErr(start, "number %s out of range", clip(tok))
@@ -872,6 +966,9 @@ func (d *Decoder) number() (i int64, f float64, isFloat bool, err error) {
 	d.pos = end
 	return 0, f, true, nil
 }
+
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
 // numberErr reports a number literal that ends (at buf[pos+k]) where a digit
 // is required.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -80,7 +81,8 @@ var validDocs = []string{
 	`9223372036854775807`, `-9223372036854775808`, `0.5`, `-0.0`, `1e3`, `1E3`, `1e+3`, `1e-3`,
 	`2.5E-3`, `1e-400`, `5e-324`, `1.7976931348623157e308`, `0.1`, `100000000000000000000000.0`,
 	`""`, `"abc"`, `"\"\\\/\b\f\n\r\t"`, `"\u00e9\u20AC"`, `"\ud83d\ude00"`, `"\ud83d"`, `"\ude00\ud83d x"`,
-	`"\ud83d\u0041"`, `"é😀"`, "\"a\xffb\"", "\"\xe2\x82\"", "\"\u2028\"", `"\u0000"`,
+	`"\ud83d\u0041"`, `"é😀"`, `"é\u00e9\n€ abcdefghijklmnop"`, "\"abcdefghé\xff\\n\"",
+	"\"0123456789abcdef\xe2\x82\"", "\"a\xffb\"", "\"\xe2\x82\"", "\"\u2028\"", `"\u0000"`,
 	`[]`, `[ ]`, `{}`, `{ }`, `[1,2,3]`, `[[[]]]`, `[{"a":[{}]}]`,
 	`{"a":1,"b":[1.5,"\u00e9",null,true]}`,
 	`{"a": 1, "b": [1.5, "\u00e9", null, true]}`,
@@ -796,4 +798,40 @@ func TestDecodeRecords(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, v, 100)
 	require.Equal(t, sampleRecord(7), v.([]any)[7])
+}
+
+func TestFloatParsingMatchesStrconv(t *testing.T) {
+	// Covers the exact fast path and its boundaries (15 digits, 1e±22)
+	// against strconv.ParseFloat, which is correctly rounded.
+	rng := rand.New(rand.NewPCG(1, 2))
+	digits := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte('0' + rng.IntN(10))
+		}
+		return string(b)
+	}
+	for range 20000 {
+		s := ""
+		if rng.IntN(2) == 0 {
+			s = "-"
+		}
+		if rng.IntN(5) == 0 {
+			s += "0"
+		} else {
+			s += strconv.Itoa(1+rng.IntN(9)) + digits(rng.IntN(17))
+		}
+		hasFrac := rng.IntN(4) != 0
+		if hasFrac {
+			s += "." + digits(1+rng.IntN(12))
+		}
+		if !hasFrac || rng.IntN(3) == 0 {
+			s += "e" + strconv.Itoa(rng.IntN(70)-35)
+		}
+		want, err := strconv.ParseFloat(s, 64)
+		require.NoError(t, err, s)
+		got, err := decodeAll([]byte(s))
+		require.NoError(t, err, s)
+		require.Equal(t, math.Float64bits(want), math.Float64bits(got.(float64)), s)
+	}
 }

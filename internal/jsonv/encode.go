@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -78,32 +80,52 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	}
 }
 
+// member is an object member being encoded.
+type member struct {
+	k string
+	v any
+}
+
 // appendObject writes m with its keys sorted. It is separate from
-// appendValue so that the on-stack key array does not enlarge every frame
-// of the recursion.
+// appendValue so that the on-stack member array does not enlarge every
+// frame of the recursion.
 func appendObject(dst []byte, m map[string]any, depth int) ([]byte, error) {
-	var small [16]string
-	keys := small[:0]
+	var small [16]member
+	ms := small[:0]
 	if len(m) > len(small) {
-		keys = make([]string, 0, len(m))
+		ms = make([]member, 0, len(m))
 	}
-	for k := range m {
-		keys = append(keys, k)
+	for k, v := range m {
+		ms = append(ms, member{k, v})
 	}
-	slices.Sort(keys)
+	sortMembers(ms)
 	dst = append(dst, '{')
-	for i, k := range keys {
+	for i := range ms {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = AppendString(dst, k)
+		dst = AppendString(dst, ms[i].k)
 		dst = append(dst, ':')
 		var err error
-		if dst, err = appendValue(dst, m[k], depth); err != nil {
+		if dst, err = appendValue(dst, ms[i].v, depth); err != nil {
 			return dst, err
 		}
 	}
 	return append(dst, '}'), nil
+}
+
+// sortMembers sorts ms by key (keys are distinct): insertion sort for the
+// few keys of typical records, pdqsort beyond.
+func sortMembers(ms []member) {
+	if len(ms) > 12 {
+		slices.SortFunc(ms, func(a, b member) int { return strings.Compare(a.k, b.k) })
+		return
+	}
+	for i := 1; i < len(ms); i++ {
+		for j := i; j > 0 && ms[j].k < ms[j-1].k; j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
 }
 
 // UnsupportedTypeError is returned by AppendValue for a value whose Go type
@@ -133,6 +155,26 @@ var strSafe = func() (t [256]bool) {
 	return t
 }()
 
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// specialMask returns, for the 8 bytes of w (little endian), a mask with the
+// high bit set for each byte that is '"', '\\', a control character or
+// non-ASCII. Borrows can also mark bytes above such a byte, but never below
+// the first one, so bits.TrailingZeros64(mask)/8 is the index of the first.
+func specialMask(w uint64) uint64 {
+	return ((w - lsb*0x20) | ((w ^ lsb*'"') - lsb) | ((w ^ lsb*'\\') - lsb) | w) & msb
+}
+
+// load64 loads s[i:i+8] as a little-endian uint64 (one load on amd64/arm64).
+func load64(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
 // AppendString appends s as a quoted JSON string to dst.
 //
 // It escapes '"', '\\' and the control characters (as \n, \r, \t, \b, \f or
@@ -143,6 +185,18 @@ func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0 // s[start:i] is pending, to be copied verbatim
 	for i := 0; i < len(s); {
+		// Skip 8 bytes at a time while none needs attention.
+		for i+8 <= len(s) {
+			m := specialMask(load64(s, i))
+			if m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if strSafe[c] {
 			i++

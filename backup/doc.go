@@ -1,0 +1,28 @@
+// Package backup turns the change sets of a dictdb database into full
+// backups and incremental deltas in a sink: periodically, after
+// NotifyChange, or on demand. It is the Go successor of the Python DictDB's
+// BackupManager, with the same options and defaults.
+//
+// A Manager follows every committed write from the moment it is created. In
+// incremental mode the first backup of a chain is a full one; each later
+// BackupNow writes a delta holding exactly the changes since the previous
+// backup, coalesced per key (the last write wins; an insert then a delete is
+// a delete), until MaxDeltasBeforeFull deltas follow the full backup and the
+// next backup is full again. A delta that fails to be written keeps its
+// changes pending for the next one; a full backup at sequence S retires the
+// pending changes up to S. Failures are returned and also reported to
+// Options.OnFailure with the count of consecutive failures.
+//
+// # Objects
+//
+// Full backups are named dictdb_backup_<sec>_<usec>.<ext> and deltas
+// dictdb_delta_<sec>_<usec>.<ext>, with microsecond timestamps that strictly
+// increase (also within one microsecond, and after the newest name already in
+// the sink). Each object carries a header: format version, codec, chain id,
+// the sequence range it covers and, for a delta, the full backup it builds
+// on. The JSON objects stay readable by the Python DictDB.
+//
+// Full backups are encoded from a dictdb.Snapshot straight into the sink's
+// writer: the database is not locked while it is encoded, and no whole-file
+// buffer is held in memory.
+package backup
