@@ -105,10 +105,10 @@ func (t *Table) Insert(r Record) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, exists := t.tree.Get(entry{k: k}); exists {
+	if old, exists := t.tree.ReplaceOrInsert(entry{k: k, r: nr}); exists {
+		t.tree.ReplaceOrInsert(old) // put it back: one tree walk on the common path
 		return nil, fmt.Errorf("dictdb: table %q: insert key %s: %w", t.name, k, ErrDuplicateKey)
 	}
-	t.tree.ReplaceOrInsert(entry{k: k, r: nr})
 	t.noteKey(k)
 	kv := k.value()
 	db.commit([]Change{{Op: OpInsert, Table: t.name, Key: kv, Record: nr}})
@@ -172,6 +172,7 @@ func (t *Table) Count() int {
 // Select returns copies of the records for which where returns true (every
 // record if where is nil), in primary-key order. It reads a snapshot of the
 // table, so where may take its time and writers are not blocked meanwhile.
+// where sees the stored record: it must not modify it.
 func (t *Table) Select(where func(Record) bool) []Record {
 	t.db.mu.Lock()
 	if t.dropped {
@@ -194,8 +195,8 @@ func (t *Table) Select(where func(Record) bool) []Record {
 // true (nil: every record) and returns how many records changed. Matching
 // nothing returns 0 and no error. Changing the primary key moves the record,
 // but never onto another record's key (ErrDuplicateKey). The update is all or
-// nothing. where runs while the database is locked: it must not call methods
-// of this DB.
+// nothing. where sees the stored record, while the database is locked: it
+// must not modify the record nor call methods of this DB.
 func (t *Table) Update(where func(Record) bool, changes Record) (int, error) {
 	nc, err := normalizeRecord(changes)
 	if err != nil {
@@ -265,8 +266,8 @@ func (t *Table) Update(where func(Record) bool, changes Record) (int, error) {
 
 // Delete removes every record for which where returns true (nil: every
 // record) and returns how many were removed. Matching nothing returns 0 and
-// no error. where runs while the database is locked: it must not call
-// methods of this DB.
+// no error. where sees the stored record, while the database is locked: it
+// must not modify the record nor call methods of this DB.
 func (t *Table) Delete(where func(Record) bool) (int, error) {
 	db := t.db
 	db.mu.Lock()
