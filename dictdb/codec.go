@@ -1,11 +1,13 @@
 package dictdb
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 
 	"github.com/dictdb/dictdb-go/internal/jsonv"
 )
@@ -256,38 +258,34 @@ func LoadMeta(r io.Reader, f Format) (*DB, Meta, error) {
 	d := jsonv.NewDecoder(r)
 	db := New()
 	meta := Meta{}
-	if err := d.BeginObject(); err != nil {
-		return nil, nil, corruptf("%v", err)
-	}
 	sawTables := false
-	for {
-		key, ok, err := d.NextKey()
-		if err != nil {
-			return nil, nil, corruptf("%v", err)
+	err := eachKey(d, "database", func(key string) error {
+		if key != fieldTables {
+			return decodeMetaField(d, meta, key)
 		}
-		if !ok {
-			break
+		if t, _ := meta[fieldType].(string); t == "delta" {
+			return corruptf("this is a delta, not a full database")
 		}
-		if key == fieldTables {
-			if t, _ := meta[fieldType].(string); t == "delta" {
-				return nil, nil, corruptf("this is a delta, not a full database")
+		sawTables = true
+		return eachKey(d, fieldTables, func(name string) error {
+			if _, dup := db.tables[name]; dup {
+				return corruptf("table %q appears twice", name)
 			}
-			if err := decodeTables(d, db); err != nil {
-				return nil, nil, err
+			if err := validTableName(name); err != nil {
+				return corruptf("%v", err)
 			}
-			sawTables = true
-			continue
-		}
-		v, err := d.Value()
-		if err != nil {
-			return nil, nil, corruptf("field %q: %v", key, err)
-		}
-		meta[key] = v
+			t, err := decodeTable(d, db, name)
+			db.tables[name] = t
+			return err
+		})
+	})
+	if err == nil {
+		err = d.End()
 	}
-	if err := d.End(); err != nil {
-		return nil, nil, corruptf("%v", err)
-	}
-	if !sawTables {
+	switch {
+	case err != nil:
+		return nil, nil, asCorrupt(err)
+	case !sawTables:
 		return nil, nil, corruptf("no %q field", fieldTables)
 	}
 	if t, _ := meta[fieldType].(string); t == "delta" {
@@ -303,115 +301,148 @@ func LoadMeta(r io.Reader, f Format) (*DB, Meta, error) {
 	return db, meta, nil
 }
 
-func decodeTables(d *jsonv.Decoder, db *DB) error {
-	if null, err := d.Null(); err != nil || null {
-		return corruptf("%q must be an object", fieldTables)
-	}
+// eachKey reads the object at d's position and calls fn with each key; fn
+// must consume the value. what names the object in errors.
+func eachKey(d *jsonv.Decoder, what string, fn func(key string) error) error {
 	if err := d.BeginObject(); err != nil {
-		return corruptf("%q: %v", fieldTables, err)
+		return corruptf("%s: %v", what, err)
 	}
 	for {
-		name, ok, err := d.NextKey()
+		key, ok, err := d.NextKey()
 		if err != nil {
-			return corruptf("%q: %v", fieldTables, err)
+			return corruptf("%s: %v", what, err)
 		}
 		if !ok {
 			return nil
 		}
-		if _, dup := db.tables[name]; dup {
-			return corruptf("table %q appears twice", name)
-		}
-		if err := validTableName(name); err != nil {
-			return corruptf("%v", err)
-		}
-		t, err := decodeTable(d, db, name)
-		if err != nil {
+		if err := fn(key); err != nil {
 			return err
 		}
-		db.tables[name] = t
 	}
+}
+
+// eachElem reads the array at d's position and calls fn with each index; fn
+// must consume the element.
+func eachElem(d *jsonv.Decoder, what string, fn func(i int) error) error {
+	if err := d.BeginArray(); err != nil {
+		return corruptf("%s: %v", what, err)
+	}
+	for i := 0; ; i++ {
+		more, err := d.NextElem()
+		if err != nil {
+			return corruptf("%s: %v", what, err)
+		}
+		if !more {
+			return nil
+		}
+		if err := fn(i); err != nil {
+			return err
+		}
+	}
+}
+
+// decodeMetaField stores a top-level field other than the tables.
+func decodeMetaField(d *jsonv.Decoder, meta Meta, key string) error {
+	v, err := d.Value()
+	if err != nil {
+		return corruptf("field %q: %v", key, err)
+	}
+	meta[key] = v
+	return nil
+}
+
+// asCorrupt makes err match ErrCorrupt unless it already does.
+func asCorrupt(err error) error {
+	if errors.Is(err, ErrCorrupt) {
+		return err
+	}
+	return corruptf("%v", err)
 }
 
 // decodeSpecField decodes "primary_key" or "schema" into spec.
 func decodeSpecField(d *jsonv.Decoder, table, key string, spec *TableSpec) error {
-	switch key {
-	case "primary_key":
-		if null, err := d.Null(); err != nil {
-			return corruptf("table %q: %v", table, err)
-		} else if null {
-			return nil
+	v, err := d.Value()
+	if err != nil {
+		return corruptf("table %q: %s: %v", table, key, err)
+	}
+	if key == "primary_key" {
+		switch pk := v.(type) {
+		case nil:
+		case string:
+			spec.PrimaryKey = pk
+		default:
+			return corruptf("table %q: primary_key must be a string", table)
 		}
-		pk, err := d.String()
-		if err != nil {
-			return corruptf("table %q: primary_key: %v", table, err)
-		}
-		spec.PrimaryKey = pk
-	case "schema":
-		v, err := d.Value()
-		if err != nil {
-			return corruptf("table %q: schema: %v", table, err)
-		}
-		if v == nil {
-			spec.Schema = nil
-			return nil
-		}
-		m, ok := v.(map[string]any)
+		return nil
+	}
+	if v == nil {
+		spec.Schema = nil
+		return nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return corruptf("table %q: schema must be an object or null", table)
+	}
+	spec.Schema = make(Schema, len(m))
+	for f, tv := range m {
+		ts, ok := tv.(string)
 		if !ok {
-			return corruptf("table %q: schema must be an object or null", table)
+			return corruptf("table %q: schema field %q: type must be a string", table, f)
 		}
-		spec.Schema = make(Schema, len(m))
-		for f, tv := range m {
-			ts, ok := tv.(string)
-			if !ok {
-				return corruptf("table %q: schema field %q: type must be a string", table, f)
-			}
-			spec.Schema[f] = Type(ts)
-		}
+		spec.Schema[f] = Type(ts)
 	}
 	return nil
 }
 
+// decodeSpec decodes {"primary_key": ..., "schema": ...}.
+func decodeSpec(d *jsonv.Decoder, table string) (*TableSpec, error) {
+	spec := &TableSpec{PrimaryKey: "id"}
+	err := eachKey(d, "table "+strconv.Quote(table)+" spec", func(key string) error {
+		if key == "primary_key" || key == "schema" {
+			return decodeSpecField(d, table, key, spec)
+		}
+		return d.Skip()
+	})
+	return spec, err
+}
+
 func decodeTable(d *jsonv.Decoder, db *DB, name string) (*Table, error) {
-	if err := d.BeginObject(); err != nil {
-		return nil, corruptf("table %q: %v", name, err)
-	}
 	spec := TableSpec{PrimaryKey: "id"}
 	// Records are checked against the spec known when "records" starts. The
 	// Python writer puts the spec first; if a spec field comes later, the
 	// records are checked again against the final spec.
 	var t *Table
 	rebuild := false
-	for {
-		key, ok, err := d.NextKey()
-		if err != nil {
-			return nil, corruptf("table %q: %v", name, err)
-		}
-		if !ok {
-			break
-		}
+	err := eachKey(d, "table "+strconv.Quote(name), func(key string) error {
 		switch key {
 		case "primary_key", "schema":
 			rebuild = rebuild || t != nil
-			if err := decodeSpecField(d, name, key, &spec); err != nil {
-				return nil, err
-			}
+			return decodeSpecField(d, name, key, &spec)
 		case "records":
 			if t != nil {
-				return nil, corruptf("table %q: two record lists", name)
+				return corruptf("table %q: two record lists", name)
 			}
 			provisional := spec
 			if validateSpec(name, provisional) != nil {
 				provisional.Schema, rebuild = nil, true
 			}
 			t = newTable(db, name, provisional)
-			if err := decodeRecords(d, t); err != nil {
-				return nil, err
-			}
-		default:
-			if err := d.Skip(); err != nil {
-				return nil, corruptf("table %q field %q: %v", name, key, err)
-			}
+			return eachElem(d, "table "+strconv.Quote(name)+" records", func(i int) error {
+				v, err := d.Value()
+				if err != nil {
+					return corruptf("table %q record %d: %v", name, i, err)
+				}
+				m, ok := v.(map[string]any)
+				if !ok {
+					return corruptf("table %q record %d: not an object", name, i)
+				}
+				return t.loadRecord(Record(m), i)
+			})
 		}
+		return d.Skip()
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := validateSpec(name, spec); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
@@ -424,39 +455,12 @@ func decodeTable(d *jsonv.Decoder, db *DB, name string) (*Table, error) {
 	}
 	final := newTable(db, name, spec)
 	i := 0
-	var err error
 	t.tree.Ascend(func(e entry) bool {
 		err = final.loadRecord(e.r, i)
 		i++
 		return err == nil
 	})
 	return final, err
-}
-
-func decodeRecords(d *jsonv.Decoder, t *Table) error {
-	if err := d.BeginArray(); err != nil {
-		return corruptf("table %q: records: %v", t.name, err)
-	}
-	for i := 0; ; i++ {
-		more, err := d.NextElem()
-		if err != nil {
-			return corruptf("table %q records: %v", t.name, err)
-		}
-		if !more {
-			return nil
-		}
-		v, err := d.Value()
-		if err != nil {
-			return corruptf("table %q record %d: %v", t.name, i, err)
-		}
-		m, ok := v.(map[string]any)
-		if !ok {
-			return corruptf("table %q record %d: not an object", t.name, i)
-		}
-		if err := t.loadRecord(Record(m), i); err != nil {
-			return err
-		}
-	}
 }
 
 // loadRecord adds the i-th record of a file being loaded.

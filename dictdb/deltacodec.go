@@ -3,6 +3,7 @@ package dictdb
 import (
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/dictdb/dictdb-go/internal/jsonv"
 )
@@ -85,48 +86,34 @@ func DecodeDelta(r io.Reader, f Format) (*Delta, Meta, error) {
 	dec := jsonv.NewDecoder(r)
 	d := &Delta{Tables: map[string]*TableDelta{}}
 	meta := Meta{}
-	if err := dec.BeginObject(); err != nil {
-		return nil, nil, corruptf("delta: %v", err)
-	}
-	for {
-		key, ok, err := dec.NextKey()
-		if err != nil {
-			return nil, nil, corruptf("delta: %v", err)
-		}
-		if !ok {
-			break
-		}
+	err := eachKey(dec, "delta", func(key string) error {
 		switch key {
 		case fieldTables:
-			if err := decodeDeltaTables(dec, d); err != nil {
-				return nil, nil, err
-			}
-		case fieldDropped:
-			v, err := dec.Value()
-			if err != nil {
-				return nil, nil, corruptf("delta %s: %v", key, err)
-			}
-			list, ok := v.([]any)
-			if !ok && v != nil {
-				return nil, nil, corruptf("delta %s: not a list", key)
-			}
-			for _, n := range list {
-				s, ok := n.(string)
-				if !ok {
-					return nil, nil, corruptf("delta %s: table name %v is not a string", key, n)
+			return eachKey(dec, "delta tables", func(name string) error {
+				if _, dup := d.Tables[name]; dup {
+					return corruptf("delta table %q appears twice", name)
 				}
-				d.Dropped = append(d.Dropped, s)
-			}
-		default:
-			v, err := dec.Value()
-			if err != nil {
-				return nil, nil, corruptf("delta field %q: %v", key, err)
-			}
-			meta[key] = v
+				td, err := decodeTableDelta(dec, name)
+				d.Tables[name] = td
+				return err
+			})
+		case fieldDropped:
+			return eachElem(dec, "delta "+fieldDropped, func(int) error {
+				name, err := dec.String()
+				if err != nil {
+					return corruptf("delta %s: %v", fieldDropped, err)
+				}
+				d.Dropped = append(d.Dropped, name)
+				return nil
+			})
 		}
+		return decodeMetaField(dec, meta, key)
+	})
+	if err == nil {
+		err = dec.End()
 	}
-	if err := dec.End(); err != nil {
-		return nil, nil, corruptf("delta: %v", err)
+	if err != nil {
+		return nil, nil, asCorrupt(err)
 	}
 	if t, _ := meta[fieldType].(string); t != "delta" {
 		return nil, nil, corruptf("not a delta (type %v)", meta[fieldType])
@@ -134,88 +121,34 @@ func DecodeDelta(r io.Reader, f Format) (*Delta, Meta, error) {
 	return d, meta, nil
 }
 
-func decodeDeltaTables(dec *jsonv.Decoder, d *Delta) error {
-	if err := dec.BeginObject(); err != nil {
-		return corruptf("delta tables: %v", err)
-	}
-	for {
-		name, ok, err := dec.NextKey()
-		if err != nil {
-			return corruptf("delta tables: %v", err)
-		}
-		if !ok {
-			return nil
-		}
-		if _, dup := d.Tables[name]; dup {
-			return corruptf("delta table %q appears twice", name)
-		}
-		td := &TableDelta{}
-		if err := dec.BeginObject(); err != nil {
-			return corruptf("delta table %q: %v", name, err)
-		}
-		for {
-			key, ok, err := dec.NextKey()
-			if err != nil {
-				return corruptf("delta table %q: %v", name, err)
-			}
-			if !ok {
-				break
-			}
-			switch key {
-			case "create":
-				spec := TableSpec{PrimaryKey: "id"}
-				if err := dec.BeginObject(); err != nil {
-					return corruptf("delta table %q create: %v", name, err)
+func decodeTableDelta(dec *jsonv.Decoder, name string) (*TableDelta, error) {
+	td := &TableDelta{}
+	what := "delta table " + strconv.Quote(name)
+	err := eachKey(dec, what, func(key string) error {
+		switch key {
+		case "create":
+			spec, err := decodeSpec(dec, name)
+			td.Create = spec
+			return err
+		case "upserts", "deletes":
+			return eachElem(dec, what+" "+key, func(i int) error {
+				v, err := dec.Value()
+				if err != nil {
+					return corruptf("%s %s %d: %v", what, key, i, err)
 				}
-				for {
-					k, ok, err := dec.NextKey()
-					if err != nil {
-						return corruptf("delta table %q create: %v", name, err)
-					}
-					if !ok {
-						break
-					}
-					if k == "primary_key" || k == "schema" {
-						if err := decodeSpecField(dec, name, k, &spec); err != nil {
-							return err
-						}
-					} else if err := dec.Skip(); err != nil {
-						return corruptf("delta table %q create: %v", name, err)
-					}
+				if key == "deletes" {
+					td.Deletes = append(td.Deletes, v)
+					return nil
 				}
-				td.Create = &spec
-			case "upserts", "deletes":
-				if err := dec.BeginArray(); err != nil {
-					return corruptf("delta table %q %s: %v", name, key, err)
+				m, ok := v.(map[string]any)
+				if !ok {
+					return corruptf("%s upsert %d: not an object", what, i)
 				}
-				for i := 0; ; i++ {
-					more, err := dec.NextElem()
-					if err != nil {
-						return corruptf("delta table %q %s: %v", name, key, err)
-					}
-					if !more {
-						break
-					}
-					v, err := dec.Value()
-					if err != nil {
-						return corruptf("delta table %q %s %d: %v", name, key, i, err)
-					}
-					if key == "deletes" {
-						td.Deletes = append(td.Deletes, v)
-						continue
-					}
-					m, ok := v.(map[string]any)
-					if !ok {
-						return corruptf("delta table %q upsert %d: not an object", name, i)
-					}
-					td.Upserts = append(td.Upserts, Record(m))
-				}
-			default:
-				if err := dec.Skip(); err != nil {
-					return corruptf("delta table %q field %q: %v", name, key, err)
-				}
-			}
+				td.Upserts = append(td.Upserts, Record(m))
+				return nil
+			})
 		}
-		d.Tables[name] = td
-	}
+		return dec.Skip()
+	})
+	return td, err
 }

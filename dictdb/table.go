@@ -90,7 +90,15 @@ func (t *Table) noteKey(k pkey) {
 // ErrDuplicateKey if the key exists, ErrSchema or ErrInvalidValue for a bad
 // record, and ErrTableNotFound if the table was dropped. A failed Insert
 // changes nothing.
-func (t *Table) Insert(r Record) (any, error) {
+func (t *Table) Insert(r Record) (any, error) { return t.write(r, OpInsert) }
+
+// Upsert inserts the record, or replaces the whole record that has the same
+// primary key (fields absent from r do not survive). Without a primary key it
+// behaves like Insert. It returns the primary key.
+func (t *Table) Upsert(r Record) (any, error) { return t.write(r, OpUpsert) }
+
+// write is Insert (op OpInsert) or Upsert (OpUpsert).
+func (t *Table) write(r Record, op Op) (any, error) {
 	nr, auto, err := t.prepare(r)
 	if err != nil {
 		return nil, err
@@ -105,38 +113,13 @@ func (t *Table) Insert(r Record) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if old, exists := t.tree.ReplaceOrInsert(entry{k: k, r: nr}); exists {
+	if old, exists := t.tree.ReplaceOrInsert(entry{k: k, r: nr}); exists && op == OpInsert {
 		t.tree.ReplaceOrInsert(old) // put it back: one tree walk on the common path
 		return nil, fmt.Errorf("dictdb: table %q: insert key %s: %w", t.name, k, ErrDuplicateKey)
 	}
 	t.noteKey(k)
 	kv := k.value()
-	db.commit([]Change{{Op: OpInsert, Table: t.name, Key: kv, Record: nr}})
-	return kv, nil
-}
-
-// Upsert inserts the record, or replaces the whole record that has the same
-// primary key (fields absent from r do not survive). Without a primary key it
-// behaves like Insert. It returns the primary key.
-func (t *Table) Upsert(r Record) (any, error) {
-	nr, auto, err := t.prepare(r)
-	if err != nil {
-		return nil, err
-	}
-	db := t.db
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	if t.dropped {
-		return nil, t.errGone()
-	}
-	k, err := t.assignKey(nr, auto)
-	if err != nil {
-		return nil, err
-	}
-	t.tree.ReplaceOrInsert(entry{k: k, r: nr})
-	t.noteKey(k)
-	kv := k.value()
-	db.commit([]Change{{Op: OpUpsert, Table: t.name, Key: kv, Record: nr}})
+	db.commit([]Change{{Op: op, Table: t.name, Key: kv, Record: nr}})
 	return kv, nil
 }
 
