@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -299,4 +300,32 @@ func (s *Sink) Close() error { return nil }
 // the case where a parent path component is a regular file.
 func isNotExist(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}
+
+// Scheme is the URL scheme of local directories: file:///abs/dir, or
+// file://./rel/dir for a path relative to the working directory.
+const Scheme = "file"
+
+func init() {
+	sink.Register(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) {
+		if err := sink.CheckParams(u); err != nil {
+			return nil, err
+		}
+		var dir string
+		switch u.Host {
+		case "", "localhost":
+			dir = u.Path
+		case ".", "..":
+			dir = u.Host + u.Path
+		default:
+			return nil, fmt.Errorf("file URL names host %q: use file:///absolute/dir or file://./relative/dir", u.Host)
+		}
+		if u.Opaque != "" {
+			dir = u.Opaque
+		}
+		if dir == "" {
+			return nil, fmt.Errorf("file URL has no path: use file:///absolute/dir or file://./relative/dir")
+		}
+		return New(filepath.FromSlash(dir))
+	})
 }

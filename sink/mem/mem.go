@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -140,4 +141,13 @@ func (s *Sink) checkOpen() error {
 		return sink.ErrClosed
 	}
 	return nil
+}
+
+func init() {
+	sink.Register("mem", func(ctx context.Context, u *url.URL) (sink.Sink, error) {
+		if err := sink.CheckParams(u); err != nil {
+			return nil, err
+		}
+		return New(), nil
+	})
 }

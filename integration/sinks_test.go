@@ -1,0 +1,254 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dictdb/dictdb-go/backup"
+	"github.com/dictdb/dictdb-go/dictdb"
+	"github.com/dictdb/dictdb-go/restore"
+	"github.com/dictdb/dictdb-go/sink"
+	"github.com/dictdb/dictdb-go/sink/sinktest"
+)
+
+var ctx = context.Background()
+
+func TestConformance(t *testing.T) {
+	each(t, func(t *testing.T, b backend) {
+		b.need(t)
+		sinktest.Run(t, func(t *testing.T) sink.Sink { return b.open(t) })
+	})
+}
+
+func requireSameDB(t *testing.T, want, got *dictdb.DB) {
+	t.Helper()
+	require.Equal(t, want.TableNames(), got.TableNames())
+	for _, name := range want.TableNames() {
+		wt, _ := want.Table(name)
+		gt, _ := got.Table(name)
+		require.Equal(t, wt.Schema(), gt.Schema(), name)
+		require.Equal(t, wt.Select(nil), gt.Select(nil), name)
+	}
+	require.Equal(t, want.Sequence(), got.Sequence())
+}
+
+func TestBackupDeltaRestore(t *testing.T) {
+	each(t, func(t *testing.T, b backend) {
+		s := b.open(t)
+		db := dictdb.New()
+		users, err := db.CreateTable("users", dictdb.WithSchema(dictdb.Schema{"id": dictdb.Int, "name": dictdb.String, "score": dictdb.Float}))
+		require.NoError(t, err)
+		m, err := backup.NewManager(db, s, backup.Options{Interval: -1, Incremental: true})
+		require.NoError(t, err)
+		defer m.Stop()
+		for i := 0; i < 500; i++ {
+			_, err := users.Insert(dictdb.Record{"name": "u", "score": float64(i)})
+			require.NoError(t, err)
+		}
+		require.NoError(t, m.BackupNow(ctx)) // full
+		_, err = users.Update(func(r dictdb.Record) bool { return r["score"].(float64) < 100 }, dictdb.Record{"name": "low"})
+		require.NoError(t, err)
+		_, err = users.Delete(func(r dictdb.Record) bool { return r["score"].(float64) >= 400 })
+		require.NoError(t, err)
+		require.NoError(t, m.BackupNow(ctx)) // delta
+		events, _ := db.CreateTable("events")
+		_, _ = events.Insert(dictdb.Record{"k": "v"})
+		require.NoError(t, m.BackupNow(ctx)) // delta
+		assert.Equal(t, 2, m.DeltasSinceFull())
+
+		got, err := restore.Latest(ctx, s)
+		require.NoError(t, err)
+		requireSameDB(t, db, got)
+	})
+}
+
+// Prefixes isolate databases sharing one bucket.
+func TestPrefixesIsolate(t *testing.T) {
+	each(t, func(t *testing.T, b backend) {
+		b.need(t)
+		dbs := make([]*dictdb.DB, 3)
+		sinks := make([]sink.Sink, 3)
+		for i := range dbs {
+			sinks[i] = b.openAt(t, b.bucket(), randomPrefix(t))
+			dbs[i] = dictdb.New()
+			tb, _ := dbs[i].CreateTable("t")
+			for j := 0; j <= i; j++ {
+				_, _ = tb.Insert(dictdb.Record{"db": i})
+			}
+			m, err := backup.NewManager(dbs[i], sinks[i], backup.Options{Interval: -1})
+			require.NoError(t, err)
+			require.NoError(t, m.BackupFull(ctx))
+			m.Stop()
+		}
+		for i := range dbs {
+			objs, err := sinks[i].List(ctx, "")
+			require.NoError(t, err)
+			assert.Len(t, objs, 1, "each prefix sees only its own backup")
+			got, err := restore.Latest(ctx, sinks[i])
+			require.NoError(t, err)
+			requireSameDB(t, dbs[i], got)
+		}
+	})
+}
+
+// heapPeak samples the live heap (after a forced GC, so garbage does not
+// count) every few milliseconds until stopped.
+type heapPeak struct {
+	stop chan struct{}
+	done chan struct{}
+	peak atomic.Uint64
+}
+
+func startHeapPeak() *heapPeak {
+	h := &heapPeak{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		var ms runtime.MemStats
+		for {
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > h.peak.Load() {
+				h.peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-h.stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
+	return h
+}
+
+func (h *heapPeak) Stop() uint64 { close(h.stop); <-h.done; return h.peak.Load() }
+
+// A 200 MB full backup streams: the process's heap stays far below the
+// object's size. The records share one 100 KB string, so the database
+// itself is small while its backup is large.
+func TestLargeBackupStreams(t *testing.T) {
+	each(t, func(t *testing.T, b backend) {
+		s := b.open(t)
+		db := dictdb.New()
+		blobs, _ := db.CreateTable("blobs")
+		payload := strings.Repeat("0123456789", 10_000)
+		for i := 0; i < 2000; i++ {
+			_, err := blobs.Insert(dictdb.Record{"payload": payload})
+			require.NoError(t, err)
+		}
+		m, err := backup.NewManager(db, s, backup.Options{Interval: -1})
+		require.NoError(t, err)
+		defer m.Stop()
+
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		h := startHeapPeak()
+		require.NoError(t, m.BackupFull(ctx))
+		peak := h.Stop()
+
+		objs, err := s.List(ctx, "")
+		require.NoError(t, err)
+		require.Len(t, objs, 1)
+		size := objs[0].Size
+		require.Greater(t, size, int64(200_000_000))
+		extra := int64(peak) - int64(before.HeapInuse)
+		t.Logf("%s: object %d MB, heap before %d MB, peak %d MB (extra %d MB)", b.name, size>>20, before.HeapInuse>>20, peak>>20, extra>>20)
+		// A few upload parts of 8 MiB are held (S3's transfer manager pools
+		// Concurrency+1 parts and queues more): about 35 MB, 50 MB under
+		// -race, whatever the object's size. Buffering the object would
+		// hold all of it.
+		assert.Less(t, extra, size/3, "the upload must stream, not buffer the object")
+
+		got, err := restore.Latest(ctx, s)
+		require.NoError(t, err)
+		gb, _ := got.Table("blobs")
+		assert.Equal(t, 2000, gb.Count())
+	})
+}
+
+// cancelAfter delivers n bytes, then cancels the context and keeps going.
+type cancelAfter struct {
+	n      int64
+	cancel context.CancelFunc
+	once   sync.Once
+}
+
+func (c *cancelAfter) Read(p []byte) (int, error) {
+	if c.n <= 0 {
+		c.once.Do(c.cancel)
+	}
+	for i := range p {
+		p[i] = byte(i)
+	}
+	c.n -= int64(len(p))
+	return len(p), nil
+}
+
+// An upload interrupted after several parts leaves no object.
+func TestInterruptedUpload(t *testing.T) {
+	each(t, func(t *testing.T, b backend) {
+		s := b.open(t)
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		err := s.Put(cctx, "dictdb_backup_1_000000.json", &cancelAfter{n: 40 << 20, cancel: cancel})
+		require.Error(t, err)
+		_, err = s.Get(ctx, "dictdb_backup_1_000000.json")
+		require.ErrorIs(t, err, sink.ErrNotFound)
+		objs, err := s.List(ctx, "")
+		require.NoError(t, err)
+		assert.Empty(t, objs)
+	})
+}
+
+func TestMissingBucket(t *testing.T) {
+	each(t, func(t *testing.T, b backend) {
+		b.need(t)
+		s, err := sink.Open(ctx, b.url("dictdb-no-such-bucket", "p"))
+		if err == nil {
+			defer s.Close()
+			err = s.Put(ctx, "k", strings.NewReader("x"))
+		}
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "not found", "a clear error: %v", err)
+		t.Logf("%s: %v", b.name, err)
+	})
+}
+
+func TestWrongCredentials(t *testing.T) {
+	cases := map[string]map[string]string{
+		"minio":   {"AWS_SECRET_ACCESS_KEY": "wrong-secret"},
+		"azurite": {"AZURE_STORAGE_KEY": "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXk="},
+		// fake-gcs-server accepts any credentials, so it cannot refuse wrong
+		// ones: there is nothing to test against it.
+	}
+	each(t, func(t *testing.T, b backend) {
+		env, ok := cases[b.name]
+		if !ok {
+			return
+		}
+		b.need(t)
+		for k, v := range env {
+			t.Setenv(k, v)
+		}
+		s, err := sink.Open(ctx, b.url(b.bucket(), randomPrefix(t)))
+		if err == nil {
+			defer s.Close()
+			err = s.Put(ctx, "k", strings.NewReader("x"))
+		}
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "permission denied (check the credentials)", "a clear error: %v", err)
+		assert.NotContains(t, err.Error(), "wrong-secret", "secrets never appear in errors")
+		t.Logf("%s: %v", b.name, err)
+	})
+}
+

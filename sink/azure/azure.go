@@ -1,0 +1,154 @@
+// Package azure is the sink for Azure Blob Storage, through
+// gocloud.dev/blob/azureblob.
+//
+// Credentials come from the environment: AZURE_STORAGE_ACCOUNT with
+// AZURE_STORAGE_KEY (shared key), AZURE_STORAGE_SAS_TOKEN, or
+// AZURE_STORAGE_CONNECTION_STRING; without any of these, Azure's default
+// credential chain (managed identity, Azure CLI, ...).
+//
+// # URLs
+//
+// Importing this package registers the azblob scheme with sink.Open:
+//
+//	azblob://container/some/prefix
+//	azblob://container/prefix?protocol=http&domain=127.0.0.1:10000&localemu=true   (Azurite)
+//
+// The host is the container and the path, if any, the prefix under which
+// every object is stored. Query parameters:
+//
+//   - storage_account: the account name (default AZURE_STORAGE_ACCOUNT).
+//   - domain: the storage domain (default blob.core.windows.net); for
+//     Azurite, its host:port.
+//   - protocol: "https" (default) or "http".
+//   - localemu: "true" for the local emulator (account name in the path).
+//   - cdn: "true" when domain is a CDN in front of the account.
+//   - part_size: upload block size in bytes (default 8 MiB).
+//
+// Any other parameter is an error.
+package azure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"gocloud.dev/blob/azureblob"
+
+	"github.com/dictdb/dictdb-go/sink"
+	"github.com/dictdb/dictdb-go/sink/blobsink"
+)
+
+// Scheme is the URL scheme of this sink.
+const Scheme = azureblob.Scheme
+
+// Sink is an Azure Blob Storage sink.
+type Sink = blobsink.Sink
+
+var params = []string{"storage_account", "domain", "protocol", "localemu", "cdn", "part_size"}
+
+func init() { sink.Register(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) }) }
+
+// OpenURL opens the sink an azblob:// URL names.
+func OpenURL(ctx context.Context, u *url.URL) (*Sink, error) {
+	if err := sink.CheckParams(u, params...); err != nil {
+		return nil, err
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("azure: no container (azblob://CONTAINER/prefix)")
+	}
+	q := u.Query()
+	partSize := 0
+	if v := q.Get("part_size"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 64<<10 {
+			return nil, fmt.Errorf("part_size=%q: want a number of bytes, at least 64 KiB", v)
+		}
+		partSize = n
+	}
+	for _, b := range []string{"localemu", "cdn"} {
+		if v := q.Get(b); v != "" {
+			if _, err := strconv.ParseBool(v); err != nil {
+				return nil, fmt.Errorf("%s=%q: want true or false", b, v)
+			}
+		}
+	}
+	if p := q.Get("protocol"); p != "" && p != "http" && p != "https" {
+		return nil, fmt.Errorf("protocol=%q: want http or https", p)
+	}
+	opts := azureblob.NewDefaultServiceURLOptions() // read from the environment on every open
+	if v := q.Get("storage_account"); v != "" {
+		opts.AccountName = v
+	}
+	if v := q.Get("domain"); v != "" {
+		opts.StorageDomain = v
+	}
+	if v := q.Get("protocol"); v != "" {
+		opts.Protocol = v
+	}
+	opts.IsLocalEmulator = opts.IsLocalEmulator || q.Get("localemu") == "true"
+	opts.IsCDN = opts.IsCDN || q.Get("cdn") == "true"
+	client, err := newClient(opts, u.Host)
+	if err != nil {
+		return nil, fmt.Errorf("azure: container %s: %w", u.Host, err)
+	}
+	bucket, err := azureblob.OpenBucket(ctx, client, nil)
+	if err != nil {
+		return nil, fmt.Errorf("azure: open container %s: %w", u.Host, err)
+	}
+	return blobsink.New(bucket, blobsink.Options{Name: "azure", Prefix: strings.Trim(u.Path, "/"), PartSize: partSize, IsAuthError: isAuthError}), nil
+}
+
+// newClient makes a container client with the credentials the environment
+// names: a shared key, a SAS token, a connection string, or else Azure's
+// default credential chain.
+func newClient(opts *azureblob.ServiceURLOptions, containerName string) (*container.Client, error) {
+	account, key := os.Getenv("AZURE_STORAGE_ACCOUNT"), os.Getenv("AZURE_STORAGE_KEY")
+	if opts.AccountName != "" {
+		account = opts.AccountName
+	}
+	connStr := os.Getenv("AZURE_STORAGE_CONNECTION_STRING")
+	if connStr == "" {
+		connStr = os.Getenv("AZURE_STORAGEBLOB_CONNECTIONSTRING")
+	}
+	if connStr != "" && key == "" && opts.SASToken == "" {
+		return container.NewClientFromConnectionString(connStr, containerName, nil)
+	}
+	svcURL, err := azureblob.NewServiceURL(opts)
+	if err != nil {
+		return nil, err
+	}
+	containerURL, err := url.JoinPath(string(svcURL), containerName)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case account != "" && key != "":
+		cred, err := azblob.NewSharedKeyCredential(account, key)
+		if err != nil {
+			return nil, fmt.Errorf("AZURE_STORAGE_KEY: %w", err)
+		}
+		return container.NewClientWithSharedKeyCredential(containerURL, cred, nil)
+	case opts.SASToken != "":
+		return container.NewClientWithNoCredential(containerURL, nil)
+	}
+	cred, err := azidentity.NewDefaultAzureCredential(nil)
+	if err != nil {
+		return nil, fmt.Errorf("no AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_CONNECTION_STRING, and Azure's default credentials failed: %w", err)
+	}
+	return container.NewClient(containerURL, cred, nil)
+}
+
+// isAuthError reports whether Azure refused the credentials (HTTP 401/403).
+func isAuthError(err error) bool {
+	var re *azcore.ResponseError
+	return errors.As(err, &re) && (re.StatusCode == http.StatusUnauthorized || re.StatusCode == http.StatusForbidden)
+}

@@ -1,0 +1,182 @@
+// Package blobsink implements sink.Sink on a gocloud.dev/blob Bucket. The
+// object-store backends (sink/s3, sink/gcs, sink/azure) only configure a
+// bucket; this package does the rest once: key validation, streaming
+// uploads that are complete or absent, listing, and error mapping
+// (gcerrors.NotFound becomes sink.ErrNotFound).
+//
+// A Put streams its reader through the bucket's writer, in parts of
+// Options.PartSize (multipart on S3, resumable on GCS, blocks on Azure), so
+// memory stays bounded whatever the object's size. If the reader fails or
+// ctx is cancelled, the upload is aborted and no object becomes visible.
+package blobsink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
+
+	"github.com/dictdb/dictdb-go/sink"
+)
+
+// DefaultPartSize is the default upload part size: what a Put holds in
+// memory per concurrent part.
+const DefaultPartSize = 8 << 20
+
+// Options tune a Sink.
+type Options struct {
+	// Name identifies the sink in errors, e.g. "s3" (default "blob").
+	Name string
+	// Prefix is prepended to every key, isolating this sink's objects from
+	// others in the same bucket. A trailing "/" is added if missing.
+	Prefix string
+	// PartSize is the upload part size (default DefaultPartSize).
+	PartSize int
+	// Concurrency is the number of parts uploaded at once (default 1,
+	// which bounds memory at PartSize per Put).
+	Concurrency int
+	// IsAuthError, if set, reports whether an error means the credentials
+	// were refused, for stores whose refusals gocloud does not classify.
+	IsAuthError func(error) bool
+}
+
+// Sink is a sink.Sink on a blob.Bucket.
+type Sink struct {
+	bucket *blob.Bucket
+	opts   Options
+}
+
+var _ sink.Sink = (*Sink)(nil)
+
+// New returns a Sink that stores objects in bucket, and closes it on Close.
+// With a Prefix, bucket is wrapped by blob.PrefixedBucket and must not be
+// used directly afterwards.
+func New(bucket *blob.Bucket, opts Options) *Sink {
+	if opts.Name == "" {
+		opts.Name = "blob"
+	}
+	if opts.PartSize <= 0 {
+		opts.PartSize = DefaultPartSize
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 1
+	}
+	if opts.Prefix != "" {
+		if opts.Prefix[len(opts.Prefix)-1] != '/' {
+			opts.Prefix += "/"
+		}
+		bucket = blob.PrefixedBucket(bucket, opts.Prefix)
+	}
+	return &Sink{bucket: bucket, opts: opts}
+}
+
+// Bucket returns the underlying bucket (already prefixed).
+func (s *Sink) Bucket() *blob.Bucket { return s.bucket }
+
+// wrap maps err once: a missing object is sink.ErrNotFound; a missing
+// bucket or refused credentials get a hint besides the SDK's words.
+func (s *Sink) wrap(op, key string, err error) error {
+	code := gcerrors.Code(err)
+	switch {
+	case code == gcerrors.NotFound && (op == "put" || op == "list"):
+		return fmt.Errorf("sink/%s: %s %s: bucket or container not found: %w", s.opts.Name, op, key, err)
+	case code == gcerrors.NotFound:
+		return fmt.Errorf("sink/%s: %s %s: %w (%v)", s.opts.Name, op, key, sink.ErrNotFound, err)
+	case code == gcerrors.PermissionDenied || s.opts.IsAuthError != nil && s.opts.IsAuthError(err):
+		return fmt.Errorf("sink/%s: %s %s: permission denied (check the credentials): %w", s.opts.Name, op, key, err)
+	}
+	return fmt.Errorf("sink/%s: %s %s: %w", s.opts.Name, op, key, err)
+}
+
+// Put streams r into the object key. On any failure the upload is aborted:
+// the object keeps its previous state.
+func (s *Sink) Put(ctx context.Context, key string, r io.Reader) error {
+	if err := sink.ValidateKey(key); err != nil {
+		return fmt.Errorf("sink/%s: put: %w", s.opts.Name, err)
+	}
+	// Cancelling wctx aborts the upload: gocloud finishes an upload when its
+	// writer closes, even after a failed read, unless its context is done.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ar := &abortingReader{r: sink.NewContextReader(ctx, r), abort: cancel}
+	err := s.bucket.Upload(wctx, key, ar, &blob.WriterOptions{
+		ContentType:    "application/octet-stream",
+		BufferSize:     s.opts.PartSize,
+		MaxConcurrency: s.opts.Concurrency,
+	})
+	if ar.err != nil {
+		return s.wrap("put", key, ar.err) // the reader's error, not the abort it caused
+	}
+	if err != nil {
+		return s.wrap("put", key, err)
+	}
+	return nil
+}
+
+// abortingReader cancels the upload's context before it reports a read
+// error, so the upload is aborted rather than completed with part of the data.
+type abortingReader struct {
+	r     io.Reader
+	abort context.CancelFunc
+	err   error
+}
+
+func (a *abortingReader) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if err != nil && err != io.EOF {
+		a.err = err
+		a.abort()
+	}
+	return n, err
+}
+
+// Get opens the object key for reading.
+func (s *Sink) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	if err := sink.ValidateKey(key); err != nil {
+		return nil, fmt.Errorf("sink/%s: get: %w", s.opts.Name, err)
+	}
+	r, err := s.bucket.NewReader(ctx, key, nil)
+	if err != nil {
+		return nil, s.wrap("get", key, err)
+	}
+	return r, nil
+}
+
+// List returns the objects whose key starts with prefix, sorted by key.
+func (s *Sink) List(ctx context.Context, prefix string) ([]sink.ObjectInfo, error) {
+	var out []sink.ObjectInfo
+	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
+	for {
+		obj, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, s.wrap("list", prefix, err)
+		}
+		if obj.IsDir {
+			continue
+		}
+		out = append(out, sink.ObjectInfo{Key: obj.Key, Size: obj.Size, ModTime: obj.ModTime})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// Delete removes the object key; a missing key is sink.ErrNotFound.
+func (s *Sink) Delete(ctx context.Context, key string) error {
+	if err := sink.ValidateKey(key); err != nil {
+		return fmt.Errorf("sink/%s: delete: %w", s.opts.Name, err)
+	}
+	if err := s.bucket.Delete(ctx, key); err != nil {
+		return s.wrap("delete", key, err)
+	}
+	return nil
+}
+
+// Close closes the bucket.
+func (s *Sink) Close() error { return s.bucket.Close() }

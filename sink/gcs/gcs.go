@@ -1,0 +1,111 @@
+// Package gcs is the sink for Google Cloud Storage, through
+// gocloud.dev/blob/gcsblob.
+//
+// Credentials are Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS,
+// gcloud's user credentials, or the metadata server). When
+// STORAGE_EMULATOR_HOST is set (e.g. 127.0.0.1:4443), requests go to that
+// emulator, such as fake-gcs-server, without credentials.
+//
+// # URLs
+//
+// Importing this package registers the gs scheme with sink.Open:
+//
+//	gs://bucket/some/prefix
+//
+// The host is the bucket and the path, if any, the prefix under which every
+// object is stored. Query parameters:
+//
+//   - anonymous: "true" uses no credentials (public buckets, emulators).
+//   - part_size: upload chunk size in bytes (default 8 MiB).
+//
+// Any other parameter is an error.
+package gcs
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"gocloud.dev/blob/gcsblob"
+	"gocloud.dev/gcp"
+
+	"github.com/dictdb/dictdb-go/sink"
+	"github.com/dictdb/dictdb-go/sink/blobsink"
+)
+
+// Scheme is the URL scheme of this sink.
+const Scheme = "gs"
+
+// Sink is a GCS sink.
+type Sink = blobsink.Sink
+
+// Config configures a GCS sink.
+type Config struct {
+	Bucket    string
+	Prefix    string
+	Anonymous bool
+	PartSize  int
+}
+
+func init() { sink.Register(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) }) }
+
+// ParseURL turns a gs:// URL into a Config.
+func ParseURL(u *url.URL) (Config, error) {
+	if err := sink.CheckParams(u, "anonymous", "part_size"); err != nil {
+		return Config{}, err
+	}
+	q := u.Query()
+	c := Config{Bucket: u.Host, Prefix: strings.Trim(u.Path, "/")}
+	if v := q.Get("anonymous"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("anonymous=%q: want true or false", v)
+		}
+		c.Anonymous = b
+	}
+	if v := q.Get("part_size"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 256<<10 {
+			return c, fmt.Errorf("part_size=%q: want a number of bytes, at least 256 KiB", v)
+		}
+		c.PartSize = n
+	}
+	return c, nil
+}
+
+// OpenURL opens the sink a gs:// URL names.
+func OpenURL(ctx context.Context, u *url.URL) (*Sink, error) {
+	c, err := ParseURL(u)
+	if err != nil {
+		return nil, err
+	}
+	return New(ctx, c)
+}
+
+// New opens a GCS sink.
+func New(ctx context.Context, c Config) (*Sink, error) {
+	if c.Bucket == "" {
+		return nil, fmt.Errorf("gcs: no bucket (gs://BUCKET/prefix)")
+	}
+	var client *gcp.HTTPClient
+	if c.Anonymous || os.Getenv("STORAGE_EMULATOR_HOST") != "" {
+		client = gcp.NewAnonymousHTTPClient(gcp.DefaultTransport())
+	} else {
+		creds, err := gcp.DefaultCredentials(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("gcs: application default credentials: %w", err)
+		}
+		client, err = gcp.NewHTTPClient(gcp.DefaultTransport(), gcp.CredentialsTokenSource(creds))
+		if err != nil {
+			return nil, fmt.Errorf("gcs: %w", err)
+		}
+	}
+	bucket, err := gcsblob.OpenBucket(ctx, client, c.Bucket, nil)
+	if err != nil {
+		return nil, fmt.Errorf("gcs: open bucket %s: %w", c.Bucket, err)
+	}
+	return blobsink.New(bucket, blobsink.Options{Name: "gcs", Prefix: c.Prefix, PartSize: c.PartSize}), nil
+}

@@ -1,0 +1,200 @@
+// Package s3 is the sink for Amazon S3 and S3-compatible stores such as
+// MinIO, through gocloud.dev/blob/s3blob and aws-sdk-go-v2.
+//
+// Credentials come from the AWS SDK's default chain: the environment
+// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), the shared
+// config and credentials files, a named profile, or the instance role.
+//
+// # URLs
+//
+// Importing this package registers the s3 scheme with sink.Open:
+//
+//	s3://bucket/some/prefix?region=eu-west-1
+//	s3://bucket/prefix?endpoint=http://127.0.0.1:9000&use_path_style=true&region=us-east-1
+//
+// The host is the bucket and the path, if any, the prefix under which every
+// object is stored, so many databases can share a bucket. Query parameters:
+//
+//   - region: the AWS region (default: from the environment or profile).
+//   - endpoint: the S3 endpoint URL, for S3-compatible stores (MinIO).
+//   - use_path_style: "true" addresses buckets as endpoint/bucket instead of
+//     bucket.endpoint; MinIO needs it.
+//   - profile: the shared config profile to use.
+//   - sse: server-side encryption, "AES256" or "aws:kms".
+//   - kms_key_id: the KMS key for sse=aws:kms.
+//   - checksums: "when_required" or "when_supported", the SDK's request
+//     checksum and response validation mode. The default is the SDK's
+//     (when_supported) for AWS and when_required when endpoint is set, since
+//     some S3-compatible stores reject the newer default checksums.
+//   - part_size: upload part size in bytes (default 8 MiB).
+//
+// Any other parameter is an error.
+package s3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"gocloud.dev/blob/s3blob"
+
+	"github.com/dictdb/dictdb-go/sink"
+	"github.com/dictdb/dictdb-go/sink/blobsink"
+)
+
+// Scheme is the URL scheme of this sink.
+const Scheme = "s3"
+
+// Config configures an S3 sink.
+type Config struct {
+	Bucket       string
+	Prefix       string // objects are stored under Prefix/ (optional)
+	Region       string // default: from the environment or profile
+	Endpoint     string // for S3-compatible stores, e.g. http://127.0.0.1:9000
+	UsePathStyle bool   // endpoint/bucket addressing (MinIO)
+	Profile      string // shared config profile
+	SSE          string // server-side encryption: "", "AES256" or "aws:kms"
+	KMSKeyID     string // KMS key for SSE "aws:kms"
+	// Checksums is "when_required" or "when_supported" ("" = when_supported
+	// for AWS, when_required with a custom Endpoint).
+	Checksums string
+	PartSize  int // upload part size (default blobsink.DefaultPartSize)
+}
+
+// Sink is an S3 sink.
+type Sink = blobsink.Sink
+
+var params = []string{"region", "endpoint", "use_path_style", "profile", "sse", "kms_key_id", "checksums", "part_size"}
+
+func init() { sink.Register(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) }) }
+
+// ParseURL turns an s3:// URL into a Config.
+func ParseURL(u *url.URL) (Config, error) {
+	if err := sink.CheckParams(u, params...); err != nil {
+		return Config{}, err
+	}
+	q := u.Query()
+	c := Config{
+		Bucket:    u.Host,
+		Prefix:    strings.Trim(u.Path, "/"),
+		Region:    q.Get("region"),
+		Endpoint:  q.Get("endpoint"),
+		Profile:   q.Get("profile"),
+		SSE:       q.Get("sse"),
+		KMSKeyID:  q.Get("kms_key_id"),
+		Checksums: q.Get("checksums"),
+	}
+	if v := q.Get("use_path_style"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("use_path_style=%q: want true or false", v)
+		}
+		c.UsePathStyle = b
+	}
+	if v := q.Get("part_size"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 5<<20 {
+			return c, fmt.Errorf("part_size=%q: want a number of bytes, at least 5 MiB (S3's minimum part)", v)
+		}
+		c.PartSize = n
+	}
+	return c, nil
+}
+
+// OpenURL opens the sink an s3:// URL names.
+func OpenURL(ctx context.Context, u *url.URL) (*Sink, error) {
+	c, err := ParseURL(u)
+	if err != nil {
+		return nil, err
+	}
+	return New(ctx, c)
+}
+
+// New opens an S3 sink.
+func New(ctx context.Context, c Config) (*Sink, error) {
+	if c.Bucket == "" {
+		return nil, fmt.Errorf("s3: no bucket (s3://BUCKET/prefix)")
+	}
+	var sse types.ServerSideEncryption
+	switch strings.ToLower(c.SSE) {
+	case "":
+	case "aes256":
+		sse = types.ServerSideEncryptionAes256
+	case "aws:kms":
+		sse = types.ServerSideEncryptionAwsKms
+	default:
+		return nil, fmt.Errorf("s3: sse=%q: want AES256 or aws:kms", c.SSE)
+	}
+	if c.KMSKeyID != "" && sse != types.ServerSideEncryptionAwsKms {
+		return nil, fmt.Errorf("s3: kms_key_id needs sse=aws:kms")
+	}
+	checksums := c.Checksums
+	if checksums == "" {
+		checksums = "when_supported"
+		if c.Endpoint != "" {
+			checksums = "when_required"
+		}
+	}
+	var reqCk aws.RequestChecksumCalculation
+	var respCk aws.ResponseChecksumValidation
+	switch checksums {
+	case "when_supported":
+		reqCk, respCk = aws.RequestChecksumCalculationWhenSupported, aws.ResponseChecksumValidationWhenSupported
+	case "when_required":
+		reqCk, respCk = aws.RequestChecksumCalculationWhenRequired, aws.ResponseChecksumValidationWhenRequired
+	default:
+		return nil, fmt.Errorf("s3: checksums=%q: want when_required or when_supported", c.Checksums)
+	}
+
+	loadOpts := []func(*config.LoadOptions) error{
+		config.WithRequestChecksumCalculation(reqCk),
+		config.WithResponseChecksumValidation(respCk),
+	}
+	if c.Region != "" {
+		loadOpts = append(loadOpts, config.WithRegion(c.Region))
+	}
+	if c.Profile != "" {
+		loadOpts = append(loadOpts, config.WithSharedConfigProfile(c.Profile))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("s3: load AWS config: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	client := awss3.NewFromConfig(cfg, func(o *awss3.Options) {
+		if c.Endpoint != "" {
+			o.BaseEndpoint = aws.String(c.Endpoint)
+		}
+		o.UsePathStyle = c.UsePathStyle
+	})
+	bucket, err := s3blob.OpenBucket(ctx, client, c.Bucket, &s3blob.Options{
+		EncryptionType:             sse,
+		KMSEncryptionID:            c.KMSKeyID,
+		RequestChecksumCalculation: reqCk,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("s3: open bucket %s: %w", c.Bucket, err)
+	}
+	return blobsink.New(bucket, blobsink.Options{Name: "s3", Prefix: c.Prefix, PartSize: c.PartSize, IsAuthError: isAuthError}), nil
+}
+
+// isAuthError reports whether S3 refused the request's credentials
+// (SignatureDoesNotMatch, InvalidAccessKeyId, AccessDenied: HTTP 401/403).
+func isAuthError(err error) bool {
+	var status interface{ HTTPStatusCode() int }
+	if errors.As(err, &status) {
+		code := status.HTTPStatusCode()
+		return code == http.StatusUnauthorized || code == http.StatusForbidden
+	}
+	return false
+}
