@@ -4,12 +4,16 @@
 // A [Sink] stores opaque objects under slash-separated keys such as
 // "backups/2024-06-01/full.json". Writes are atomic: a reader sees either the
 // complete new object or the previous state, never a partial object.
-// Implementations live in sub-packages (sink/local, sink/mem); the
-// sink/sinktest package holds a conformance suite they all pass.
+// Implementations live in sub-packages: sink/local and sink/mem, and the
+// object stores sink/s3, sink/gcs and sink/azure, which share sink/blobsink.
+// The sink/sinktest package holds a conformance suite they all pass.
 //
-// Example:
+// [Open] opens a sink by URL; each backend registers its scheme when its
+// package is imported (sink/all imports every one):
 //
-//	s, err := local.New("/var/backups/dictdb")
+//	import _ "github.com/dictdb/dictdb-go/sink/all"
+//
+//	s, err := sink.Open(ctx, "s3://bucket/db1?region=eu-west-1")
 //	if err != nil {
 //		return err
 //	}

@@ -1,0 +1,32 @@
+package sink_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/dictdb/dictdb-go/sink"
+	_ "github.com/dictdb/dictdb-go/sink/all"
+)
+
+func ExampleOpen() {
+	ctx := context.Background()
+	s, err := sink.Open(ctx, "mem://")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer s.Close()
+	s.Put(ctx, "db1/hello.txt", strings.NewReader("hello"))
+	rc, _ := s.Get(ctx, "db1/hello.txt")
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	fmt.Println(string(b))
+
+	_, err = sink.Open(ctx, "s3://bucket/db1?regoin=eu-west-1")
+	fmt.Println(err)
+	// Output:
+	// hello
+	// sink: open s3://bucket/db1?regoin=eu-west-1: unknown query parameter "regoin" for s3:// URLs (supported: checksums, endpoint, kms_key_id, part_size, profile, region, sse, use_path_style)
+}
