@@ -251,4 +251,3 @@ func TestWrongCredentials(t *testing.T) {
 		t.Logf("%s: %v", b.name, err)
 	})
 }
-

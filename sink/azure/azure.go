@@ -55,7 +55,9 @@ type Sink = blobsink.Sink
 
 var params = []string{"storage_account", "domain", "protocol", "localemu", "cdn", "part_size"}
 
-func init() { sink.Register(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) }) }
+func init() {
+	sink.Register(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) })
+}
 
 // OpenURL opens the sink an azblob:// URL names.
 func OpenURL(ctx context.Context, u *url.URL) (*Sink, error) {

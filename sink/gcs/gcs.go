@@ -50,7 +50,9 @@ type Config struct {
 	PartSize  int
 }
 
-func init() { sink.Register(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) }) }
+func init() {
+	sink.Register(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) })
+}
 
 // ParseURL turns a gs:// URL into a Config.
 func ParseURL(u *url.URL) (Config, error) {

@@ -74,7 +74,9 @@ type Sink = blobsink.Sink
 
 var params = []string{"region", "endpoint", "use_path_style", "profile", "sse", "kms_key_id", "checksums", "part_size"}
 
-func init() { sink.Register(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) }) }
+func init() {
+	sink.Register(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) })
+}
 
 // ParseURL turns an s3:// URL into a Config.
 func ParseURL(u *url.URL) (Config, error) {
