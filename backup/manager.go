@@ -421,18 +421,14 @@ func (m *Manager) delta(ctx context.Context) error {
 	return nil
 }
 
-// put streams what encode writes into the sink under key.
+// put streams what encode writes into the sink under key. The reader it
+// passes can start over (io.Seeker), by encoding again, so a retrying sink
+// can retry the upload.
 func (m *Manager) put(ctx context.Context, key string, encode func(io.Writer) error) error {
-	pr, pw := io.Pipe()
-	encErr := make(chan error, 1)
-	go func() {
-		err := encode(pw)
-		pw.CloseWithError(err)
-		encErr <- err
-	}()
-	err := m.sink.Put(ctx, key, pr)
-	pr.CloseWithError(errPutDone) // unblocks the encoder if Put stopped reading
-	if eerr := <-encErr; eerr != nil && !errors.Is(eerr, errPutDone) {
+	er := &encodingReader{encode: encode}
+	er.start()
+	err := m.sink.Put(ctx, key, er)
+	if eerr := er.close(); eerr != nil {
 		return fmt.Errorf("backup: encode %s: %w", key, eerr)
 	}
 	if err != nil {
@@ -441,4 +437,49 @@ func (m *Manager) put(ctx context.Context, key string, encode func(io.Writer) er
 	return nil
 }
 
-var errPutDone = errors.New("backup: put finished")
+// encodingReader reads what an encoder writes, through a pipe fed by a
+// goroutine. Seek(0, io.SeekStart) stops the encoder and starts it again.
+type encodingReader struct {
+	encode func(io.Writer) error
+	pr     *io.PipeReader
+	done   chan error
+}
+
+var errReaderDone = errors.New("backup: reader closed")
+
+func (e *encodingReader) start() {
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := e.encode(pw)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	e.pr, e.done = pr, done
+}
+
+// stop ends the current encoding and returns its error, if it was not
+// caused by the stop.
+func (e *encodingReader) stop() error {
+	e.pr.CloseWithError(errReaderDone) // unblocks the encoder if nobody reads
+	if err := <-e.done; err != nil && !errors.Is(err, errReaderDone) {
+		return err
+	}
+	return nil
+}
+
+func (e *encodingReader) Read(p []byte) (int, error) { return e.pr.Read(p) }
+
+// Seek supports only Seek(0, io.SeekStart): encoding starts over.
+func (e *encodingReader) Seek(offset int64, whence int) (int64, error) {
+	if offset != 0 || whence != io.SeekStart {
+		return 0, errors.New("backup: encoding reader can only seek to its start")
+	}
+	if err := e.stop(); err != nil {
+		return 0, err
+	}
+	e.start()
+	return 0, nil
+}
+
+func (e *encodingReader) close() error { return e.stop() }

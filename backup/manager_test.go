@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/dictdb/dictdb-go/dictdb"
 	"github.com/dictdb/dictdb-go/internal/object"
+	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
 	"github.com/dictdb/dictdb-go/sink/mem"
 	"github.com/dictdb/dictdb-go/sink/sinktest"
@@ -412,4 +414,30 @@ func TestCancelledContext(t *testing.T) {
 	require.True(t, errors.Is(err, context.Canceled), err)
 	assert.Equal(t, "", kinds(t, s))
 	assert.Equal(t, 1, m.ConsecutiveFailures())
+}
+
+// Through a retrying sink, an upload that fails midway is sent again from
+// the start: the encoder starts over.
+func TestBackupsRetryThroughWithRetry(t *testing.T) {
+	db := dictdb.New()
+	users, _ := db.CreateTable("users")
+	fs := sinktest.NewFaulty(mem.New(), 3)
+	fs.SetRates(0.5, 0, 0)
+	s := sink.WithRetry(fs, sink.RetryOptions{Attempts: 30, BaseDelay: time.Microsecond, MaxDelay: time.Millisecond})
+	m, err := NewManager(db, s, Options{Interval: -1, Incremental: true, MaxDeltasBeforeFull: 3})
+	require.NoError(t, err)
+	defer m.Stop()
+	for i := 0; i < 20; i++ {
+		for j := 0; j < 200; j++ {
+			_, err := users.Insert(dictdb.Record{"i": i, "pad": strings.Repeat("x", 200)})
+			require.NoError(t, err)
+		}
+		require.NoError(t, m.BackupNow(context.Background()))
+	}
+	assert.Positive(t, fs.FailedPuts.Load(), "faults were injected")
+	assert.Equal(t, 0, m.ConsecutiveFailures())
+	got, err := restore.Latest(context.Background(), fs)
+	require.NoError(t, err)
+	gu, _ := got.Table("users")
+	assert.Equal(t, users.Select(nil), gu.Select(nil))
 }

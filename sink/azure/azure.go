@@ -23,6 +23,8 @@
 //   - localemu: "true" for the local emulator (account name in the path).
 //   - cdn: "true" when domain is a CDN in front of the account.
 //   - part_size: upload block size in bytes (default 8 MiB).
+//   - retries: attempts per operation through sink.Open (default 5; 1
+//     disables retries).
 //
 // Any other parameter is an error.
 package azure
@@ -56,7 +58,7 @@ type Sink = blobsink.Sink
 var params = []string{"storage_account", "domain", "protocol", "localemu", "cdn", "part_size"}
 
 func init() {
-	sink.Register(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) })
+	sink.RegisterWithRetry(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) })
 }
 
 // OpenURL opens the sink an azblob:// URL names.

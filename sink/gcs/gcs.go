@@ -17,6 +17,8 @@
 //
 //   - anonymous: "true" uses no credentials (public buckets, emulators).
 //   - part_size: upload chunk size in bytes (default 8 MiB).
+//   - retries: attempts per operation through sink.Open (default 5; 1
+//     disables retries).
 //
 // Any other parameter is an error.
 package gcs
@@ -51,7 +53,7 @@ type Config struct {
 }
 
 func init() {
-	sink.Register(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) })
+	sink.RegisterWithRetry(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) })
 }
 
 // ParseURL turns a gs:// URL into a Config.

@@ -27,6 +27,8 @@
 //     (when_supported) for AWS and when_required when endpoint is set, since
 //     some S3-compatible stores reject the newer default checksums.
 //   - part_size: upload part size in bytes (default 8 MiB).
+//   - retries: attempts per operation through sink.Open (default 5; 1
+//     disables retries).
 //
 // Any other parameter is an error.
 package s3
@@ -75,7 +77,7 @@ type Sink = blobsink.Sink
 var params = []string{"region", "endpoint", "use_path_style", "profile", "sse", "kms_key_id", "checksums", "part_size"}
 
 func init() {
-	sink.Register(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) })
+	sink.RegisterWithRetry(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) })
 }
 
 // ParseURL turns an s3:// URL into a Config.

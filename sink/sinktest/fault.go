@@ -2,7 +2,6 @@ package sinktest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -13,7 +12,13 @@ import (
 )
 
 // ErrInjected is the error a Faulty sink returns for the faults it injects.
-var ErrInjected = errors.New("sinktest: injected fault")
+// It is transient (sink.Transient reports true), like a dropped connection.
+var ErrInjected error = injectedError{}
+
+type injectedError struct{}
+
+func (injectedError) Error() string   { return "sinktest: injected fault" }
+func (injectedError) Transient() bool { return true }
 
 // Faulty wraps a Sink and makes its operations fail on purpose, for tests of
 // what uses a sink. A failing Put first consumes part of its input, like a

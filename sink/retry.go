@@ -1,0 +1,209 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"strconv"
+	"syscall"
+	"time"
+
+	"gocloud.dev/gcerrors"
+)
+
+// RetryOptions configure WithRetry. Zero fields take their defaults.
+type RetryOptions struct {
+	// Attempts is the most tries of one operation (default 5).
+	Attempts int
+	// BaseDelay is the wait before the first retry (default 100 ms); each
+	// retry doubles it, up to MaxDelay (default 5 s), with full jitter.
+	BaseDelay, MaxDelay time.Duration
+	// IsTransient decides which errors are worth another try (default
+	// Transient).
+	IsTransient func(error) bool
+}
+
+// WithRetry wraps s so that operations failing with a transient error are
+// tried again, with exponential backoff and jitter, for as long as ctx
+// allows. Permanent errors (not found, invalid key, refused credentials, a
+// cancelled ctx) return at once. A Put is retried only when its reader can
+// start over: an io.Seeker is sought back to its start before each retry.
+// sink.Open wraps the object-store backends with it.
+func WithRetry(s Sink, opts RetryOptions) Sink {
+	if opts.Attempts <= 0 {
+		opts.Attempts = 5
+	}
+	if opts.BaseDelay <= 0 {
+		opts.BaseDelay = 100 * time.Millisecond
+	}
+	if opts.MaxDelay <= 0 {
+		opts.MaxDelay = 5 * time.Second
+	}
+	if opts.IsTransient == nil {
+		opts.IsTransient = Transient
+	}
+	return &retrySink{inner: s, opts: opts}
+}
+
+type retrySink struct {
+	inner Sink
+	opts  RetryOptions
+}
+
+// Unwrap returns the wrapped sink.
+func (r *retrySink) Unwrap() Sink { return r.inner }
+
+// do runs op until it succeeds, fails permanently, runs out of attempts or
+// ctx ends. before, if set, runs before every retry and may veto it.
+func (r *retrySink) do(ctx context.Context, op func() error, before func() error) error {
+	delay := r.opts.BaseDelay
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = op()
+		if err == nil || attempt >= r.opts.Attempts || ctx.Err() != nil || !r.opts.IsTransient(err) {
+			return err
+		}
+		wait := time.Duration(rand.Int64N(int64(delay) + 1)) // full jitter
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		if delay *= 2; delay > r.opts.MaxDelay {
+			delay = r.opts.MaxDelay
+		}
+		if before != nil {
+			if berr := before(); berr != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (r *retrySink) Put(ctx context.Context, key string, body io.Reader) error {
+	seeker, canRewind := body.(io.Seeker)
+	var rewind func() error
+	if canRewind {
+		rewind = func() error { _, err := seeker.Seek(0, io.SeekStart); return err }
+	}
+	return r.do(ctx, func() error {
+		err := r.inner.Put(ctx, key, body)
+		if err != nil && !canRewind {
+			return permanent{err} // the input is spent: a retry would store less
+		}
+		return err
+	}, rewind)
+}
+
+func (r *retrySink) Get(ctx context.Context, key string) (rc io.ReadCloser, err error) {
+	err = r.do(ctx, func() error {
+		rc, err = r.inner.Get(ctx, key)
+		return err
+	}, nil)
+	return rc, err
+}
+
+func (r *retrySink) List(ctx context.Context, prefix string) (objs []ObjectInfo, err error) {
+	err = r.do(ctx, func() error {
+		objs, err = r.inner.List(ctx, prefix)
+		return err
+	}, nil)
+	return objs, err
+}
+
+func (r *retrySink) Delete(ctx context.Context, key string) error {
+	return r.do(ctx, func() error { return r.inner.Delete(ctx, key) }, nil)
+}
+
+func (r *retrySink) Close() error { return r.inner.Close() }
+
+// permanent marks an error as not worth retrying.
+type permanent struct{ error }
+
+func (p permanent) Unwrap() error { return p.error }
+
+// TransientError is implemented by errors that say whether a retry may
+// succeed.
+type TransientError interface {
+	error
+	Transient() bool
+}
+
+// Transient reports whether err is worth another try: a store that is
+// unavailable, overloaded, timing out or failing internally, or a network
+// connection that broke. Missing objects, invalid keys, refused
+// credentials, bad arguments and a cancelled context are permanent.
+func Transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	var p permanent
+	if errors.As(err, &p) {
+		return false
+	}
+	var te TransientError
+	if errors.As(err, &te) {
+		return te.Transient()
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalidKey) || errors.Is(err, ErrClosed) {
+		return false
+	}
+	switch gcerrors.Code(err) {
+	case gcerrors.ResourceExhausted, gcerrors.Internal, gcerrors.DeadlineExceeded:
+		return true
+	case gcerrors.NotFound, gcerrors.PermissionDenied, gcerrors.InvalidArgument, gcerrors.FailedPrecondition,
+		gcerrors.AlreadyExists, gcerrors.Unimplemented, gcerrors.Canceled:
+		return false
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return true
+	}
+	for _, e := range []error{syscall.ECONNRESET, syscall.ECONNREFUSED, syscall.EPIPE, io.ErrUnexpectedEOF} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	var status interface{ HTTPStatusCode() int }
+	if errors.As(err, &status) {
+		c := status.HTTPStatusCode()
+		return c == 429 || c >= 500
+	}
+	return false
+}
+
+// RetryParam is the query parameter of object-store URLs that sets the
+// number of attempts of each operation ("retries=1" disables retries).
+const RetryParam = "retries"
+
+// RegisterWithRetry registers an object-store backend. Open wraps what it
+// opens with WithRetry, whose attempts the URL's "retries" parameter sets
+// (default 5); open never sees that parameter.
+func RegisterWithRetry(scheme string, open Opener) {
+	Register(scheme, func(ctx context.Context, u *url.URL) (Sink, error) {
+		var ro RetryOptions
+		q := u.Query()
+		if vs, ok := q[RetryParam]; ok {
+			n, err := strconv.Atoi(vs[0])
+			if err != nil || n < 1 || n > 100 || len(vs) > 1 {
+				return nil, fmt.Errorf("%s=%q: want one number of attempts from 1 to 100", RetryParam, vs[0])
+			}
+			ro.Attempts = n
+			q.Del(RetryParam)
+			c := *u
+			c.RawQuery = q.Encode()
+			u = &c
+		}
+		s, err := open(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		return WithRetry(s, ro), nil
+	})
+}
