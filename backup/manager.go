@@ -375,7 +375,11 @@ func (m *Manager) full(ctx context.Context, force bool) error {
 	key := object.Key(object.KindFull, micros, m.opts.Format)
 	h := object.Header{Kind: object.KindFull, Codec: m.opts.Format, Chain: chain, Seq: snap.Seq, Timestamp: object.Seconds(micros)}
 	err := m.put(ctx, key, func(w io.Writer) error {
-		return snap.Encode(w, m.opts.Format, h.Meta())
+		cw := object.NewChecksumWriter(w)
+		if err := snap.Encode(cw, m.opts.Format, h.Meta()); err != nil {
+			return err
+		}
+		return cw.Close()
 	})
 	if err != nil {
 		return err
@@ -406,7 +410,11 @@ func (m *Manager) delta(ctx context.Context) error {
 	}
 	d := p.delta()
 	err := m.put(ctx, key, func(w io.Writer) error {
-		return dictdb.EncodeDelta(w, m.opts.Format, d, h.Meta())
+		cw := object.NewChecksumWriter(w)
+		if err := dictdb.EncodeDelta(cw, m.opts.Format, d, h.Meta()); err != nil {
+			return err
+		}
+		return cw.Close()
 	})
 	if err != nil {
 		m.mu.Lock()

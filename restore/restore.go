@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/dictdb/dictdb-go/dictdb"
 	"github.com/dictdb/dictdb-go/internal/object"
@@ -117,109 +118,137 @@ func decodeDelta(r io.Reader) (*dictdb.Delta, object.Header, error) {
 // Latest rebuilds the database from the newest full backup in s and every
 // later delta of the same chain, in order. It returns ErrNoBackup if there is
 // no full backup, and an error naming the object (matching ErrCorrupt) if
-// an object is unreadable or a delta is missing from the chain: never a
-// partial database. Backups written by the Python DictDB (no chain
-// information) restore too: their deltas are applied in name order.
+// an object is unreadable, fails its checksum, or a delta is missing from
+// the chain: never a partial database. Backups written by the Python DictDB
+// (no chain information) restore too: their deltas are applied in name
+// order.
 //
 // The restored database continues the backup's sequence numbers, and its
 // auto-increment keys continue above every existing integer key.
 func Latest(ctx context.Context, s sink.Sink) (*dictdb.DB, error) {
-	names, err := listNames(ctx, s)
+	return restoreTo(ctx, s, atTime(time.Time{}))
+}
+
+// ToTime restores the state at the newest backup point written at or
+// before t: the newest full backup at or before t and the deltas of its
+// chain up to t.
+func ToTime(ctx context.Context, s sink.Sink, t time.Time) (*dictdb.DB, error) {
+	if t.IsZero() {
+		return nil, errors.New("restore: ToTime needs a time")
+	}
+	return restoreTo(ctx, s, atTime(t))
+}
+
+// ToSeq restores the state at the newest backup point whose sequence
+// number is at most seq. Python-written backups carry no sequence numbers
+// and are never chosen.
+func ToSeq(ctx context.Context, s sink.Sink, seq uint64) (*dictdb.DB, error) {
+	return restoreTo(ctx, s, atSeq(seq))
+}
+
+// List returns every restorable point in s, oldest first: each full backup
+// and each delta that continues its chain without a gap. It reads object
+// headers only, never whole payloads. Verify also checks the payloads.
+func List(ctx context.Context, s sink.Sink) ([]Point, error) {
+	c, err := readCatalog(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	baseIdx := -1
-	for i, n := range names {
-		if n.Kind == object.KindFull {
-			baseIdx = i
-		}
-	}
-	if baseIdx < 0 {
-		return nil, ErrNoBackup
-	}
-	base := names[baseIdx]
-	db, h, err := loadFull(ctx, s, base)
+	return c.points(), nil
+}
+
+func restoreTo(ctx context.Context, s sink.Sink, t target) (*dictdb.DB, error) {
+	c, err := readCatalog(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range names[baseIdx+1:] {
-		if n.Kind != object.KindDelta {
-			continue
-		}
-		if err := applyStored(ctx, s, db, base, h, n); err != nil {
+	path, err := c.plan(t)
+	if err != nil {
+		return nil, err
+	}
+	db, err := loadFull(ctx, s, path[0])
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range path[1:] {
+		if err := applyStored(ctx, s, db, e); err != nil {
 			return nil, err
 		}
 	}
 	return db, nil
 }
 
-// listNames returns the backup objects in s, oldest first.
-func listNames(ctx context.Context, s sink.Sink) ([]object.Name, error) {
-	objs, err := s.List(ctx, object.CommonPrefix)
+// open returns the object's content, checked against its checksum as it is
+// read.
+func open(ctx context.Context, s sink.Sink, key string) (*object.VerifyingReader, func() error, error) {
+	rc, err := s.Get(ctx, key)
 	if err != nil {
-		return nil, fmt.Errorf("restore: list: %w", err)
+		return nil, nil, fmt.Errorf("restore: get %s: %w", key, err)
 	}
-	names := make([]object.Name, 0, len(objs))
-	for _, o := range objs {
-		if n, ok := object.Parse(o.Key); ok {
-			names = append(names, n)
+	return object.NewVerifyingReader(sink.NewContextReader(ctx, rc)), rc.Close, nil
+}
+
+// checked turns a decoding error or a missing checksum into an error about
+// the object, preferring a checksum mismatch as the cause.
+func checked(key string, vr *object.VerifyingReader, h object.Header, err error) error {
+	if cerr := vr.Err(); cerr != nil {
+		return &ObjectError{Key: key, Err: cerr}
+	}
+	if err != nil {
+		return &ObjectError{Key: key, Err: err}
+	}
+	if !h.Legacy() && !vr.Checked() {
+		return &ObjectError{Key: key, Err: errors.New("checksum missing")}
+	}
+	return nil
+}
+
+func loadFull(ctx context.Context, s sink.Sink, e *entry) (*dictdb.DB, error) {
+	vr, closeFn, err := open(ctx, s, e.name.Key)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFn()
+	br := bufio.NewReaderSize(vr, 64<<10)
+	var db *dictdb.DB
+	var h object.Header
+	f, err := sniff(br)
+	if err == nil {
+		var meta dictdb.Meta
+		if db, meta, err = dictdb.LoadMeta(br, f); err == nil {
+			h, err = object.FromMeta(object.KindFull, meta)
 		}
 	}
-	object.Sort(names)
-	return names, nil
+	if err := checked(e.name.Key, vr, h, err); err != nil {
+		return nil, err
+	}
+	if h.Chain != e.hdr.Chain || h.Seq != e.hdr.Seq {
+		return nil, &ObjectError{Key: e.name.Key, Err: errors.New("header changed while restoring")}
+	}
+	return db, nil
 }
 
-func loadFull(ctx context.Context, s sink.Sink, n object.Name) (*dictdb.DB, object.Header, error) {
-	rc, err := s.Get(ctx, n.Key)
+// applyStored applies the stored delta e, which the plan found to continue
+// db's state.
+func applyStored(ctx context.Context, s sink.Sink, db *dictdb.DB, e *entry) error {
+	vr, closeFn, err := open(ctx, s, e.name.Key)
 	if err != nil {
-		return nil, object.Header{}, fmt.Errorf("restore: get %s: %w", n.Key, err)
+		return err
 	}
-	defer rc.Close()
-	br := bufio.NewReaderSize(sink.NewContextReader(ctx, rc), 64<<10)
-	f, err := sniff(br)
-	if err != nil {
-		return nil, object.Header{}, &ObjectError{Key: n.Key, Err: err}
-	}
-	db, meta, err := dictdb.LoadMeta(br, f)
-	if err != nil {
-		return nil, object.Header{}, &ObjectError{Key: n.Key, Err: err}
-	}
-	h, err := object.FromMeta(object.KindFull, meta)
-	if err != nil {
-		return nil, h, &ObjectError{Key: n.Key, Err: err}
-	}
-	return db, h, nil
-}
-
-// applyStored applies the stored delta n if it belongs to the chain of the
-// full backup base (header h).
-func applyStored(ctx context.Context, s sink.Sink, db *dictdb.DB, base object.Name, h object.Header, n object.Name) error {
-	rc, err := s.Get(ctx, n.Key)
-	if err != nil {
-		return fmt.Errorf("restore: get %s: %w", n.Key, err)
-	}
-	defer rc.Close()
-	d, dh, err := decodeDelta(sink.NewContextReader(ctx, rc))
-	if err != nil {
-		return &ObjectError{Key: n.Key, Err: err}
+	defer closeFn()
+	d, h, err := decodeDelta(vr)
+	if err := checked(e.name.Key, vr, h, err); err != nil {
+		return err
 	}
 	var seq uint64
-	switch {
-	case h.Legacy() && dh.Legacy():
-		// Python-written: applied in name order.
-	case h.Legacy() != dh.Legacy(), dh.Chain != h.Chain:
-		return nil // another chain's delta: not part of this restore
-	default:
-		if dh.Base != base.Key {
-			return &ObjectError{Key: n.Key, Err: fmt.Errorf("delta of chain %s names base %s, but the chain's full backup is %s", dh.Chain, dh.Base, base.Key)}
+	if !h.Legacy() {
+		if cur := db.Sequence(); h.FromSeq != cur {
+			return &GapError{Key: e.name.Key, From: cur, To: h.FromSeq}
 		}
-		if cur := db.Sequence(); dh.FromSeq != cur {
-			return &GapError{Key: n.Key, From: cur, To: dh.FromSeq}
-		}
-		seq = dh.Seq
+		seq = h.Seq
 	}
 	if _, err := db.ApplyDelta(d, seq); err != nil {
-		return &ObjectError{Key: n.Key, Err: err}
+		return &ObjectError{Key: e.name.Key, Err: err}
 	}
 	return nil
 }
