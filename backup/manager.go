@@ -27,6 +27,9 @@ var (
 	ErrStarted = errors.New("backup: manager already started")
 	// ErrStopped is returned by Start and by backups after Stop.
 	ErrStopped = errors.New("backup: manager stopped")
+	// ErrOtherWriter is returned by a backup when another writer added
+	// objects to the sink since this manager's last backup.
+	ErrOtherWriter = errors.New("backup: another writer is using this sink")
 )
 
 // Options configure a Manager. The zero value of each field means its
@@ -100,7 +103,10 @@ type Manager struct {
 	closed   bool // Stop finished: no more backups
 
 	backupMu  sync.Mutex // serializes backups; guards the chain state
-	listed    bool       // the sink's names were read into clock
+	listed    bool            // the sink's names were read into clock
+	checked   int64           // every object up to this time is accounted for
+	attempted map[string]bool // keys this manager tried to write since the last check
+	startSeq  uint64          // the database's sequence number when the manager subscribed
 	haveBase  bool       // a full backup of this manager's chain exists
 	chain     string
 	base      string
@@ -131,7 +137,8 @@ func NewManager(db *dictdb.DB, s sink.Sink, opts Options) (*Manager, error) {
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	_, m.unsubscribe = db.Subscribe(m.observe)
+	m.attempted = map[string]bool{}
+	m.startSeq, m.unsubscribe = db.Subscribe(m.observe)
 	return m, nil
 }
 
@@ -334,10 +341,8 @@ func (m *Manager) backupLocked(ctx context.Context, k kind) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	if !m.listed {
-		if err := m.observeExisting(ctx); err != nil {
-			return err
-		}
+	if err := m.checkSink(ctx); err != nil {
+		return err
 	}
 	switch {
 	case !m.haveBase, k == full:
@@ -349,20 +354,82 @@ func (m *Manager) backupLocked(ctx context.Context, k kind) error {
 	}
 }
 
-// observeExisting makes new names sort after every backup already in the
-// sink, whatever the wall clock says.
-func (m *Manager) observeExisting(ctx context.Context) error {
+// checkSink lists the sink before each backup. The first time, it makes
+// new names sort after every backup already there and, if the database was
+// restored from the newest point of a chain in this sink, continues that
+// chain. Later, it refuses to go on when an object appeared that this
+// manager did not write: another writer on the same prefix.
+func (m *Manager) checkSink(ctx context.Context) error {
 	objs, err := m.sink.List(ctx, object.CommonPrefix)
 	if err != nil {
 		return fmt.Errorf("backup: list existing backups: %w", err)
 	}
+	var names []object.Name
 	for _, o := range objs {
 		if n, ok := object.Parse(o.Key); ok {
-			m.clock.Observe(n.Micros)
+			names = append(names, n)
 		}
 	}
-	m.listed = true
+	object.Sort(names)
+	if !m.listed {
+		m.listed = true
+		if len(names) > 0 {
+			newest := names[len(names)-1]
+			m.clock.Observe(newest.Micros)
+			m.checked = newest.Micros
+			return m.continueChain(ctx, names)
+		}
+		return nil
+	}
+	for _, n := range names {
+		if n.Micros > m.checked && !m.attempted[n.Key] {
+			return fmt.Errorf("%w: found %s, which this manager did not write; two managers on one prefix would interleave their chains (give each database its own prefix)", ErrOtherWriter, n.Key)
+		}
+	}
+	if len(names) > 0 && names[len(names)-1].Micros > m.checked {
+		m.checked = names[len(names)-1].Micros
+	}
+	clear(m.attempted)
 	return nil
+}
+
+// continueChain lets a database restored from this sink go on with its
+// chain: when the newest object in the sink is the point the database was
+// restored from (its Lineage), and nothing was written since, the next
+// backup can be a delta of that chain.
+func (m *Manager) continueChain(ctx context.Context, names []object.Name) error {
+	chain, base, seq, ok := object.ParseLineage(m.db.Lineage())
+	if !ok || seq != m.startSeq {
+		return nil
+	}
+	newest := names[len(names)-1]
+	h, err := m.readHeader(ctx, newest)
+	if err != nil || h.Legacy() || h.Chain != chain || h.Seq != seq {
+		return nil // the sink moved on, or is unreadable: start a new chain
+	}
+	if h.Kind == object.KindFull && newest.Key != base || h.Kind == object.KindDelta && h.Base != base {
+		return nil
+	}
+	deltas := 0
+	for i := len(names) - 1; i >= 0 && names[i].Key != base; i-- {
+		if names[i].Kind == object.KindDelta {
+			deltas++
+		}
+	}
+	m.haveBase, m.chain, m.base, m.backupSeq = true, chain, base, seq
+	m.mu.Lock()
+	m.deltas = deltas
+	m.mu.Unlock()
+	return nil
+}
+
+func (m *Manager) readHeader(ctx context.Context, n object.Name) (object.Header, error) {
+	rc, err := m.sink.Get(ctx, n.Key)
+	if err != nil {
+		return object.Header{}, err
+	}
+	defer rc.Close()
+	return object.ReadHeader(n.Kind, rc)
 }
 
 func (m *Manager) full(ctx context.Context, force bool) error {
@@ -433,6 +500,7 @@ func (m *Manager) delta(ctx context.Context) error {
 // passes can start over (io.Seeker), by encoding again, so a retrying sink
 // can retry the upload.
 func (m *Manager) put(ctx context.Context, key string, encode func(io.Writer) error) error {
+	m.attempted[key] = true // even a failed put may have stored the object
 	er := &encodingReader{encode: encode}
 	er.start()
 	err := m.sink.Put(ctx, key, er)

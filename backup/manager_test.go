@@ -441,3 +441,76 @@ func TestBackupsRetryThroughWithRetry(t *testing.T) {
 	gu, _ := got.Table("users")
 	assert.Equal(t, users.Select(nil), gu.Select(nil))
 }
+
+func TestRefusesASecondWriter(t *testing.T) {
+	s := mem.New()
+	db1, db2 := dictdb.New(), dictdb.New()
+	t1, _ := db1.CreateTable("t")
+	t2, _ := db2.CreateTable("t")
+	m1, err := NewManager(db1, s, Options{Interval: -1, Incremental: true})
+	require.NoError(t, err)
+	defer m1.Stop()
+	m2, err := NewManager(db2, s, Options{Interval: -1, Incremental: true})
+	require.NoError(t, err)
+	defer m2.Stop()
+	ctx := context.Background()
+	_, _ = t1.Insert(dictdb.Record{"v": 1})
+	require.NoError(t, m1.BackupNow(ctx))
+	require.NoError(t, m1.BackupFull(ctx), "its own objects are no reason to stop")
+	_, _ = t2.Insert(dictdb.Record{"v": 1})
+	require.NoError(t, m2.BackupNow(ctx), "m2 starts after m1's objects: a new chain")
+	_, _ = t1.Insert(dictdb.Record{"v": 2})
+	err = m1.BackupNow(ctx)
+	require.ErrorIs(t, err, ErrOtherWriter)
+	assert.Contains(t, err.Error(), lastKey(t, s, object.KindFull), "names the other writer's object")
+	assert.Equal(t, "FFF", kinds(t, s), "nothing written after the refusal")
+}
+
+// A database restored from the newest point of a chain continues that
+// chain: its next backup is a delta, and the chain restores whole.
+func TestRestoredDatabaseContinuesItsChain(t *testing.T) {
+	s := mem.New()
+	db := dictdb.New()
+	users, _ := db.CreateTable("users")
+	m, err := NewManager(db, s, Options{Interval: -1, Incremental: true, MaxDeltasBeforeFull: 4})
+	require.NoError(t, err)
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		_, _ = users.Insert(dictdb.Record{"i": i})
+		require.NoError(t, m.BackupNow(ctx))
+	}
+	m.Stop()
+	assert.Equal(t, "FDD", kinds(t, s))
+
+	restored, err := restore.Latest(ctx, s)
+	require.NoError(t, err)
+	m2, err := NewManager(restored, s, Options{Interval: -1, Incremental: true, MaxDeltasBeforeFull: 4})
+	require.NoError(t, err)
+	defer m2.Stop()
+	ru, _ := restored.Table("users")
+	_, _ = ru.Insert(dictdb.Record{"i": 3})
+	require.NoError(t, m2.BackupNow(ctx))
+	assert.Equal(t, "FDDD", kinds(t, s), "a delta of the restored chain")
+	assert.Equal(t, 3, m2.DeltasSinceFull())
+	_, _ = ru.Insert(dictdb.Record{"i": 4})
+	require.NoError(t, m2.BackupNow(ctx))
+	_, _ = ru.Insert(dictdb.Record{"i": 5})
+	require.NoError(t, m2.BackupNow(ctx))
+	assert.Equal(t, "FDDDDF", kinds(t, s), "compaction counts the chain's earlier deltas")
+	again, err := restore.Latest(ctx, s)
+	require.NoError(t, err)
+	ag, _ := again.Table("users")
+	assert.Equal(t, ru.Select(nil), ag.Select(nil))
+
+	// A restored database written to before its manager starts a new chain.
+	restored2, err := restore.Latest(ctx, s)
+	require.NoError(t, err)
+	r2u, _ := restored2.Table("users")
+	_, _ = r2u.Insert(dictdb.Record{"i": 6})
+	m3, err := NewManager(restored2, s, Options{Interval: -1, Incremental: true})
+	require.NoError(t, err)
+	defer m3.Stop()
+	_, _ = r2u.Insert(dictdb.Record{"i": 7})
+	require.NoError(t, m3.BackupNow(ctx))
+	assert.Equal(t, "FDDDDFF", kinds(t, s))
+}

@@ -27,8 +27,9 @@ type DB struct {
 	mu     sync.RWMutex
 	tables map[string]*Table
 	seq    uint64
-	subs   []*subscriber
-	nextID uint64 // subscriber ids
+	subs    []*subscriber
+	nextID  uint64 // subscriber ids
+	lineage string
 }
 
 type subscriber struct {
@@ -139,6 +140,22 @@ func (db *DB) Sequence() uint64 {
 	db.mu.RLock()
 	defer db.mu.RUnlock()
 	return db.seq
+}
+
+// Lineage returns the note set by SetLineage ("" if none).
+func (db *DB) Lineage() string {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	return db.lineage
+}
+
+// SetLineage records where the database came from. Package restore sets it
+// to the backup point it rebuilt the database from, so that a backup
+// manager can continue that chain; the database itself does not read it.
+func (db *DB) SetLineage(s string) {
+	db.mu.Lock()
+	db.lineage = s
+	db.mu.Unlock()
 }
 
 // Subscribe registers fn to receive every change set committed after it

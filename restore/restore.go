@@ -175,6 +175,9 @@ func restoreTo(ctx context.Context, s sink.Sink, t target) (*dictdb.DB, error) {
 			return nil, err
 		}
 	}
+	if last := path[len(path)-1]; !last.hdr.Legacy() {
+		db.SetLineage(object.Lineage(last.hdr.Chain, path[0].name.Key, last.hdr.Seq))
+	}
 	return db, nil
 }
 

@@ -22,7 +22,7 @@ var ctx = context.Background()
 
 // requireSameDB compares every table, spec, record, value and type, and the
 // sequence number.
-func requireSameDB(t *testing.T, want, got *dictdb.DB) {
+func requireSameDB(t *testing.T, want, got *dictdb.DB, msg ...any) {
 	t.Helper()
 	require.Equal(t, want.TableNames(), got.TableNames())
 	for _, name := range want.TableNames() {
@@ -189,8 +189,8 @@ func TestPythonWrittenBackups(t *testing.T) {
 func TestRestoreNeverMixesChains(t *testing.T) {
 	s := mem.New()
 	live := chain(t, s) // chain A: F D D D
-	// A second manager on the same sink starts chain B with a full backup;
-	// then the first chain's writer (still running somewhere) adds a delta.
+	// Another database's manager on the same sink starts chain B with a
+	// full backup.
 	dbB := dictdb.New()
 	tb, _ := dbB.CreateTable("b")
 	mB, err := backup.NewManager(dbB, s, backup.Options{Interval: -1, Incremental: true})
@@ -198,12 +198,14 @@ func TestRestoreNeverMixesChains(t *testing.T) {
 	defer mB.Stop()
 	_, _ = tb.Insert(dictdb.Record{"v": 1})
 	require.NoError(t, mB.BackupNow(ctx))
-
 	got, err := restore.Latest(ctx, s)
 	require.NoError(t, err)
 	requireSameDB(t, dbB, got)
 
-	// Chain A's writer continues, after chain B's full.
+	// The first database goes on with a new manager: a new chain C; a
+	// delta of chain B written elsewhere lands after C's full backup.
+	elsewhere := mem.New()
+	copyAll(t, elsewhere, s)
 	mA, err := backup.NewManager(live, s, backup.Options{Interval: -1, Incremental: true})
 	require.NoError(t, err)
 	defer mA.Stop()
@@ -212,10 +214,29 @@ func TestRestoreNeverMixesChains(t *testing.T) {
 	require.NoError(t, mA.BackupFull(ctx)) // chain C
 	_, _ = users.Insert(dictdb.Record{"name": "Yan", "age": 8})
 	require.NoError(t, mA.BackupDelta(ctx))
+	mB2, err := backup.NewManager(dbB, elsewhere, backup.Options{Interval: -1, Incremental: true})
+	require.NoError(t, err)
+	defer mB2.Stop()
 	_, _ = tb.Insert(dictdb.Record{"v": 2})
-	require.NoError(t, mB.BackupDelta(ctx)) // chain B's delta after chain C's full: ignored
+	require.NoError(t, mB2.BackupFull(ctx))
+	_, _ = tb.Insert(dictdb.Record{"v": 3})
+	require.NoError(t, mB2.BackupDelta(ctx))
+	copyAll(t, s, elsewhere) // chain B2's delta is the newest object
 
 	got, err = restore.Latest(ctx, s)
+	require.NoError(t, err)
+	requireSameDB(t, dbB, got, "the newest full backup is B2's")
+	// Chain C's points still restore exactly, by time.
+	points, err := restore.List(ctx, s)
+	require.NoError(t, err)
+	var lastC restore.Point
+	for _, p := range points {
+		if p.Kind == "delta" && p.Seq == live.Sequence() {
+			lastC = p
+		}
+	}
+	require.NotEmpty(t, lastC.Key)
+	got, err = restore.ToTime(ctx, s, lastC.Time)
 	require.NoError(t, err)
 	requireSameDB(t, live, got)
 }

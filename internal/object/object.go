@@ -235,3 +235,18 @@ func NewChainID() string {
 
 // Seconds converts microseconds to the float seconds of the "timestamp" field.
 func Seconds(micros int64) float64 { return float64(micros) / 1e6 }
+
+// Lineage is the note restore leaves on a database it rebuilt (see
+// dictdb.DB.SetLineage): the chain, its full backup and the sequence number
+// of the point restored, so that a manager can continue the chain.
+func Lineage(chain, base string, seq uint64) string {
+	return fmt.Sprintf("%s %s %d", chain, base, seq)
+}
+
+// ParseLineage parses a note made by Lineage.
+func ParseLineage(s string) (chain, base string, seq uint64, ok bool) {
+	if _, err := fmt.Sscanf(s, "%s %s %d", &chain, &base, &seq); err != nil || chain == "" {
+		return "", "", 0, false
+	}
+	return chain, base, seq, true
+}
