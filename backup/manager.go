@@ -102,12 +102,12 @@ type Manager struct {
 	stopped  bool // Stop was called
 	closed   bool // Stop finished: no more backups
 
-	backupMu  sync.Mutex // serializes backups; guards the chain state
+	backupMu  sync.Mutex      // serializes backups; guards the chain state
 	listed    bool            // the sink's names were read into clock
 	checked   int64           // every object up to this time is accounted for
 	attempted map[string]bool // keys this manager tried to write since the last check
 	startSeq  uint64          // the database's sequence number when the manager subscribed
-	haveBase  bool       // a full backup of this manager's chain exists
+	haveBase  bool            // a full backup of this manager's chain exists
 	chain     string
 	base      string
 	backupSeq uint64 // sequence number of the last successful backup

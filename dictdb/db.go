@@ -24,9 +24,9 @@ func newTree() *btree.BTreeG[entry] { return btree.NewG(btreeDegree, entryLess) 
 // Every committed write gets the next sequence number and is delivered, in
 // commit order, to the subscribers as a ChangeSet.
 type DB struct {
-	mu     sync.RWMutex
-	tables map[string]*Table
-	seq    uint64
+	mu      sync.RWMutex
+	tables  map[string]*Table
+	seq     uint64
 	subs    []*subscriber
 	nextID  uint64 // subscriber ids
 	lineage string
