@@ -131,6 +131,7 @@ func TestConcurrentWritersBackupsRestore(t *testing.T) {
 func TestConcurrentWithFaultySink(t *testing.T) {
 	f := sinktest.NewFaulty(mem.New(), 7)
 	f.SetRates(0.2, 0.1, 0.1)
+	f.SetDelay(time.Millisecond)
 	runConcurrent(t, f, f)
 	require.Positive(t, f.FailedPuts.Load(), "faults were injected")
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/dictdb/dictdb-go/sink"
 )
@@ -20,10 +21,10 @@ type injectedError struct{}
 func (injectedError) Error() string   { return "sinktest: injected fault" }
 func (injectedError) Transient() bool { return true }
 
-// Faulty wraps a Sink and makes its operations fail on purpose, for tests of
-// what uses a sink. A failing Put first consumes part of its input, like a
-// connection that drops mid-upload, so the inner sink sees a partial write
-// that must not become visible. Set the fields before use; they may be
+// Faulty wraps a Sink and makes its operations fail on purpose, and slow
+// down, for tests of what uses a sink. A failing Put first consumes part of
+// its input, like a connection that drops mid-upload, so the inner sink
+// sees a partial write that must not become visible. Set the fields before use; they may be
 // changed later with the setters.
 type Faulty struct {
 	Inner sink.Sink
@@ -34,6 +35,7 @@ type Faulty struct {
 	getRate float64 // probability that a Get fails
 	lsRate  float64 // probability that a List fails
 	failN   int     // the next failN Puts fail, whatever the rates
+	delay   time.Duration
 
 	Puts, FailedPuts atomic.Int64 // counters
 }
@@ -48,6 +50,35 @@ func (f *Faulty) SetRates(put, get, list float64) {
 	f.mu.Lock()
 	f.putRate, f.getRate, f.lsRate = put, get, list
 	f.mu.Unlock()
+}
+
+// SetDelay makes every operation first wait a random time below max, like
+// a slow network.
+func (f *Faulty) SetDelay(max time.Duration) {
+	f.mu.Lock()
+	f.delay = max
+	f.mu.Unlock()
+}
+
+// wait sleeps for the random delay, or until ctx is done.
+func (f *Faulty) wait(ctx context.Context) error {
+	f.mu.Lock()
+	var d time.Duration
+	if f.delay > 0 {
+		d = time.Duration(f.rng.Int64N(int64(f.delay)))
+	}
+	f.mu.Unlock()
+	if d == 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // FailNextPuts makes the next n Puts fail.
@@ -67,6 +98,9 @@ func (f *Faulty) roll(rate float64) (bool, float64) {
 // after passing a random part of r to the inner sink.
 func (f *Faulty) Put(ctx context.Context, key string, r io.Reader) error {
 	f.Puts.Add(1)
+	if err := f.wait(ctx); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	forced := f.failN > 0
 	if forced {
@@ -88,6 +122,9 @@ func (f *Faulty) Put(ctx context.Context, key string, r io.Reader) error {
 
 // Get fails with the configured probability.
 func (f *Faulty) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	if err := f.wait(ctx); err != nil {
+		return nil, err
+	}
 	if fail, _ := f.roll(f.rate(&f.getRate)); fail {
 		return nil, fmt.Errorf("sinktest: get %s: %w", key, ErrInjected)
 	}
@@ -96,6 +133,9 @@ func (f *Faulty) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 
 // List fails with the configured probability.
 func (f *Faulty) List(ctx context.Context, prefix string) ([]sink.ObjectInfo, error) {
+	if err := f.wait(ctx); err != nil {
+		return nil, err
+	}
 	if fail, _ := f.roll(f.rate(&f.lsRate)); fail {
 		return nil, fmt.Errorf("sinktest: list %s: %w", prefix, ErrInjected)
 	}
