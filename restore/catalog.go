@@ -100,7 +100,15 @@ func readHeader(ctx context.Context, s sink.Sink, n object.Name) (object.Header,
 		return object.Header{}, err
 	}
 	defer rc.Close()
-	return object.ReadHeader(n.Kind, sink.NewContextReader(ctx, rc))
+	h, err := object.ReadHeader(n.Kind, sink.NewContextReader(ctx, rc))
+	if err != nil || h.Legacy() {
+		return h, err
+	}
+	// The name and the header must agree on the codec.
+	if h.Codec != n.Format {
+		return h, fmt.Errorf("header says codec %q, the name says %q", h.Codec, n.Format)
+	}
+	return h, nil
 }
 
 // build groups the entries into chains.
