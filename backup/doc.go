@@ -24,5 +24,16 @@
 //
 // Full backups are encoded from a dictdb.Snapshot straight into the sink's
 // writer: the database is not locked while it is encoded, and no whole-file
-// buffer is held in memory.
+// buffer is held in memory. Every object ends with a SHA-256 checksum of its
+// content, computed while it streams.
+//
+// # One writer per sink prefix
+//
+// Before each backup the Manager lists the sink. The first time, it makes
+// its names sort after every existing object and, if the database was
+// restored from the newest point of a chain there (dictdb.DB.Lineage),
+// continues that chain. Later, an object it did not write means another
+// writer on the same prefix: the backup fails with ErrOtherWriter. This
+// works the same on local disk and object stores. Chains never mix in any
+// case, since every delta names its chain and full backup.
 package backup
