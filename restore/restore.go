@@ -101,6 +101,9 @@ func ApplyDelta(db *dictdb.DB, r io.Reader) (int, error) {
 func decodeDelta(r io.Reader) (*dictdb.Delta, object.Header, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	f, err := sniff(br)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, object.Header{}, fmt.Errorf("%w: empty input", dictdb.ErrCorrupt)
+	}
 	if err != nil {
 		return nil, object.Header{}, err
 	}

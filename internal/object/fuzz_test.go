@@ -2,9 +2,6 @@ package object_test
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -16,9 +13,7 @@ import (
 
 // FuzzHeader's seeds run as ordinary tests with `go test`, together with
 // the files under testdata/fuzz/FuzzHeader/; scripts/fuzz.sh fuzzes it for
-// real. Regenerate the checked-in corpus files with
-//
-//	DICTDB_WRITE_FUZZ_CORPUS=1 go test -run TestWriteFuzzSeedCorpus ./internal/object/
+// real.
 
 type headerSeed struct {
 	name string
@@ -131,21 +126,4 @@ func FuzzHeader(f *testing.F) {
 			}
 		}
 	})
-}
-
-// TestWriteFuzzSeedCorpus regenerates the checked-in corpus files; it only
-// runs when DICTDB_WRITE_FUZZ_CORPUS=1.
-func TestWriteFuzzSeedCorpus(t *testing.T) {
-	if os.Getenv("DICTDB_WRITE_FUZZ_CORPUS") != "1" {
-		t.Skip("set DICTDB_WRITE_FUZZ_CORPUS=1 to rewrite testdata/fuzz")
-	}
-	dir := filepath.Join("testdata", "fuzz", "FuzzHeader")
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	keep := map[string]bool{"encoder-full": true, "encoder-delta": true, "python-delta": true, "int-timestamp": true, "future-version": true, "range-reversed": true, "huge-numbers": true}
-	for _, s := range headerSeeds(t) {
-		if keep[s.name] {
-			content := "go test fuzz v1\n[]byte(" + strconv.Quote(string(s.data)) + ")\n"
-			require.NoError(t, os.WriteFile(filepath.Join(dir, s.name), []byte(content), 0o644))
-		}
-	}
 }

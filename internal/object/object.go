@@ -187,7 +187,10 @@ func FromMeta(kind string, m dictdb.Meta) (Header, error) {
 	}
 	chain, hasChain := m["chain"]
 	if !hasChain {
-		return h, nil // legacy
+		if v, ok := m["format_version"]; ok {
+			return h, fmt.Errorf("header has format_version %v but no chain", v)
+		}
+		return h, nil // legacy: written by the Python DictDB
 	}
 	var ok bool
 	if h.Chain, ok = chain.(string); !ok || h.Chain == "" {

@@ -73,6 +73,9 @@ func TestHeaderRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, delta, got)
 
+	_, err = FromMeta(KindFull, dictdb.Meta{"format_version": int64(99)})
+	require.Error(t, err, "a version without a chain is not a Python-written object")
+
 	legacy, err := FromMeta(KindDelta, dictdb.Meta{"type": "delta", "timestamp": 3.25})
 	require.NoError(t, err)
 	assert.True(t, legacy.Legacy())
