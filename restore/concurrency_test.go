@@ -101,13 +101,14 @@ func runConcurrent(t *testing.T, s sink.Sink, faulty *sinktest.Faulty) {
 		if backups%15 == 0 && err == nil {
 			// A restore in the middle must succeed too (retrying injected
 			// read faults).
-			for {
-				if _, err := restore.Latest(context.Background(), s); err == nil {
+			for attempt := 1; ; attempt++ {
+				_, err := restore.Latest(context.Background(), s)
+				if err == nil {
 					restores++
 					break
-				} else {
-					require.NotNil(t, faulty, "restore failed: %v", err)
 				}
+				require.NotNil(t, faulty, "restore failed: %v", err)
+				require.Less(t, attempt, 50, "restore keeps failing, not only from injected faults: %v", err)
 			}
 		}
 		time.Sleep(2 * time.Millisecond)
