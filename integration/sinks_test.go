@@ -16,6 +16,7 @@ import (
 
 	"github.com/dictdb/dictdb-go/backup"
 	"github.com/dictdb/dictdb-go/dictdb"
+	"github.com/dictdb/dictdb-go/internal/dbtest"
 	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
 	"github.com/dictdb/dictdb-go/sink/sinktest"
@@ -32,14 +33,7 @@ func TestConformance(t *testing.T) {
 
 func requireSameDB(t *testing.T, want, got *dictdb.DB) {
 	t.Helper()
-	require.Equal(t, want.TableNames(), got.TableNames())
-	for _, name := range want.TableNames() {
-		wt, _ := want.Table(name)
-		gt, _ := got.Table(name)
-		require.Equal(t, wt.Schema(), gt.Schema(), name)
-		require.Equal(t, wt.Select(nil), gt.Select(nil), name)
-	}
-	require.Equal(t, want.Sequence(), got.Sequence())
+	require.NoError(t, dbtest.Diff(want, got))
 }
 
 func TestBackupDeltaRestore(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dictdb/dictdb-go/backup"
 	"github.com/dictdb/dictdb-go/dictdb"
+	"github.com/dictdb/dictdb-go/internal/dbtest"
 	"github.com/dictdb/dictdb-go/internal/object"
 	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
@@ -24,15 +25,7 @@ var ctx = context.Background()
 // sequence number.
 func requireSameDB(t *testing.T, want, got *dictdb.DB, msg ...any) {
 	t.Helper()
-	require.Equal(t, want.TableNames(), got.TableNames())
-	for _, name := range want.TableNames() {
-		wt, _ := want.Table(name)
-		gt, _ := got.Table(name)
-		require.Equal(t, wt.PrimaryKey(), gt.PrimaryKey(), name)
-		require.Equal(t, wt.Schema(), gt.Schema(), name)
-		require.Equal(t, wt.Select(nil), gt.Select(nil), name)
-	}
-	require.Equal(t, want.Sequence(), got.Sequence())
+	require.NoError(t, dbtest.Diff(want, got), msg...)
 }
 
 // chain writes F D D D to s and returns the live database.

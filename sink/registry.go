@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -121,4 +122,32 @@ func Redact(u *url.URL) string {
 	}
 	c.RawQuery = q.Encode()
 	return c.String()
+}
+
+// BoolParam returns the boolean query parameter name of q (def when absent),
+// or an error naming it.
+func BoolParam(q url.Values, name string, def bool) (bool, error) {
+	v := q.Get(name)
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return def, fmt.Errorf("%s=%q: want true or false", name, v)
+	}
+	return b, nil
+}
+
+// SizeParam returns the byte-size query parameter name of q (0 when
+// absent), which must be at least min.
+func SizeParam(q url.Values, name string, min int) (int, error) {
+	v := q.Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min {
+		return 0, fmt.Errorf("%s=%q: want a number of bytes, at least %d", name, v, min)
+	}
+	return n, nil
 }

@@ -23,7 +23,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"syscall"
 	"testing"
@@ -31,6 +30,7 @@ import (
 
 	"github.com/dictdb/dictdb-go/backup"
 	"github.com/dictdb/dictdb-go/dictdb"
+	"github.com/dictdb/dictdb-go/internal/dbtest"
 	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
 	_ "github.com/dictdb/dictdb-go/sink/all" // the child opens its sink by URL
@@ -280,25 +280,8 @@ func check(t *testing.T, i int, url string, seed, lastAck uint64, hasAck bool) b
 	if err != nil {
 		t.Fatalf("round %d: %v", i, err)
 	}
-	if err := same(want, db); err != nil {
+	if err := dbtest.Diff(want, db); err != nil {
 		t.Fatalf("round %d: restore at sequence %d differs from the workload's state: %v", i, db.Sequence(), err)
 	}
 	return true
-}
-
-func same(want, got *dictdb.DB) error {
-	if !reflect.DeepEqual(want.TableNames(), got.TableNames()) {
-		return fmt.Errorf("tables %v, want %v", got.TableNames(), want.TableNames())
-	}
-	for _, name := range want.TableNames() {
-		wt, _ := want.Table(name)
-		gt, _ := got.Table(name)
-		if wt.PrimaryKey() != gt.PrimaryKey() || !reflect.DeepEqual(wt.Schema(), gt.Schema()) {
-			return fmt.Errorf("table %s: spec differs", name)
-		}
-		if !reflect.DeepEqual(wt.Select(nil), gt.Select(nil)) {
-			return fmt.Errorf("table %s: records differ", name)
-		}
-	}
-	return nil
 }

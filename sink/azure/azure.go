@@ -36,7 +36,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -70,19 +69,13 @@ func OpenURL(ctx context.Context, u *url.URL) (*Sink, error) {
 		return nil, fmt.Errorf("azure: no container (azblob://CONTAINER/prefix)")
 	}
 	q := u.Query()
-	partSize := 0
-	if v := q.Get("part_size"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 64<<10 {
-			return nil, fmt.Errorf("part_size=%q: want a number of bytes, at least 64 KiB", v)
-		}
-		partSize = n
+	partSize, err := sink.SizeParam(q, "part_size", 64<<10)
+	if err != nil {
+		return nil, err
 	}
 	for _, b := range []string{"localemu", "cdn"} {
-		if v := q.Get(b); v != "" {
-			if _, err := strconv.ParseBool(v); err != nil {
-				return nil, fmt.Errorf("%s=%q: want true or false", b, v)
-			}
+		if _, err := sink.BoolParam(q, b, false); err != nil {
+			return nil, err
 		}
 	}
 	if p := q.Get("protocol"); p != "" && p != "http" && p != "https" {
@@ -98,8 +91,9 @@ func OpenURL(ctx context.Context, u *url.URL) (*Sink, error) {
 	if v := q.Get("protocol"); v != "" {
 		opts.Protocol = v
 	}
-	opts.IsLocalEmulator = opts.IsLocalEmulator || q.Get("localemu") == "true"
-	opts.IsCDN = opts.IsCDN || q.Get("cdn") == "true"
+	localemu, _ := sink.BoolParam(q, "localemu", opts.IsLocalEmulator)
+	cdn, _ := sink.BoolParam(q, "cdn", opts.IsCDN)
+	opts.IsLocalEmulator, opts.IsCDN = localemu, cdn
 	client, err := newClient(opts, u.Host)
 	if err != nil {
 		return nil, fmt.Errorf("azure: container %s: %w", u.Host, err)

@@ -28,7 +28,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 
 	"gocloud.dev/blob/gcsblob"
@@ -63,19 +62,12 @@ func ParseURL(u *url.URL) (Config, error) {
 	}
 	q := u.Query()
 	c := Config{Bucket: u.Host, Prefix: strings.Trim(u.Path, "/")}
-	if v := q.Get("anonymous"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return c, fmt.Errorf("anonymous=%q: want true or false", v)
-		}
-		c.Anonymous = b
+	var err error
+	if c.Anonymous, err = sink.BoolParam(q, "anonymous", false); err != nil {
+		return c, err
 	}
-	if v := q.Get("part_size"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 256<<10 {
-			return c, fmt.Errorf("part_size=%q: want a number of bytes, at least 256 KiB", v)
-		}
-		c.PartSize = n
+	if c.PartSize, err = sink.SizeParam(q, "part_size", 256<<10); err != nil {
+		return c, err
 	}
 	return c, nil
 }

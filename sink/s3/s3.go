@@ -39,7 +39,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -96,19 +95,12 @@ func ParseURL(u *url.URL) (Config, error) {
 		KMSKeyID:  q.Get("kms_key_id"),
 		Checksums: q.Get("checksums"),
 	}
-	if v := q.Get("use_path_style"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return c, fmt.Errorf("use_path_style=%q: want true or false", v)
-		}
-		c.UsePathStyle = b
+	var err error
+	if c.UsePathStyle, err = sink.BoolParam(q, "use_path_style", false); err != nil {
+		return c, err
 	}
-	if v := q.Get("part_size"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 5<<20 {
-			return c, fmt.Errorf("part_size=%q: want a number of bytes, at least 5 MiB (S3's minimum part)", v)
-		}
-		c.PartSize = n
+	if c.PartSize, err = sink.SizeParam(q, "part_size", 5<<20); err != nil { // S3's least part
+		return c, err
 	}
 	return c, nil
 }
