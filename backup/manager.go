@@ -333,7 +333,7 @@ func (m *Manager) run(ctx context.Context, k kind) error {
 
 func (m *Manager) backupLocked(ctx context.Context, k kind) error {
 	m.mu.Lock()
-	closed, deltas := m.closed, m.deltas
+	closed := m.closed
 	m.mu.Unlock()
 	if closed {
 		return ErrStopped
@@ -344,6 +344,9 @@ func (m *Manager) backupLocked(ctx context.Context, k kind) error {
 	if err := m.checkSink(ctx); err != nil {
 		return err
 	}
+	m.mu.Lock()
+	deltas := m.deltas // after checkSink, which may continue a chain
+	m.mu.Unlock()
 	switch {
 	case !m.haveBase, k == full:
 		return m.full(ctx, k == full)

@@ -497,6 +497,20 @@ func TestRestoredDatabaseContinuesItsChain(t *testing.T) {
 	_, _ = ru.Insert(dictdb.Record{"i": 5})
 	require.NoError(t, m2.BackupNow(ctx))
 	assert.Equal(t, "FDDDDF", kinds(t, s), "compaction counts the chain's earlier deltas")
+
+	// Restored from a chain that already has MaxDeltasBeforeFull deltas, the
+	// next backup is a full one.
+	s2 := mem.New()
+	copyObjects(t, s2, s, 5) // F D D D D
+	full4, err := restore.Latest(ctx, s2)
+	require.NoError(t, err)
+	m4, err := NewManager(full4, s2, Options{Interval: -1, Incremental: true, MaxDeltasBeforeFull: 4})
+	require.NoError(t, err)
+	defer m4.Stop()
+	f4u, _ := full4.Table("users")
+	_, _ = f4u.Insert(dictdb.Record{"i": 99})
+	require.NoError(t, m4.BackupNow(ctx))
+	assert.Equal(t, "FDDDDF", kinds(t, s2))
 	again, err := restore.Latest(ctx, s)
 	require.NoError(t, err)
 	ag, _ := again.Table("users")
@@ -513,4 +527,24 @@ func TestRestoredDatabaseContinuesItsChain(t *testing.T) {
 	_, _ = r2u.Insert(dictdb.Record{"i": 7})
 	require.NoError(t, m3.BackupNow(ctx))
 	assert.Equal(t, "FDDDDFF", kinds(t, s))
+}
+
+// copyObjects copies the n oldest backup objects of src into dst.
+func copyObjects(t *testing.T, dst, src sink.Sink, n int) {
+	t.Helper()
+	var names []object.Name
+	objs, err := src.List(context.Background(), "")
+	require.NoError(t, err)
+	for _, o := range objs {
+		if nm, ok := object.Parse(o.Key); ok {
+			names = append(names, nm)
+		}
+	}
+	object.Sort(names)
+	for _, nm := range names[:n] {
+		rc, err := src.Get(context.Background(), nm.Key)
+		require.NoError(t, err)
+		require.NoError(t, dst.Put(context.Background(), nm.Key, rc))
+		rc.Close()
+	}
 }
