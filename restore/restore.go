@@ -80,12 +80,19 @@ func sniff(br *bufio.Reader) (dictdb.Format, error) {
 // dropped. A delta written by this project must continue db's sequence
 // number exactly (its range starts where db is), otherwise ApplyDelta
 // returns a *GapError and changes nothing; afterwards db's sequence number is
-// the delta's. A Python-written delta carries no sequence range and is
-// applied as it is.
+// the delta's. Its checksum is checked too. A Python-written delta carries
+// no sequence range nor checksum and is applied as it is.
 func ApplyDelta(db *dictdb.DB, r io.Reader) (int, error) {
-	d, h, err := decodeDelta(r)
+	vr := object.NewVerifyingReader(r)
+	d, h, err := decodeDelta(vr)
+	if cerr := vr.Err(); cerr != nil {
+		return 0, fmt.Errorf("restore: delta: %w: %w", dictdb.ErrCorrupt, cerr)
+	}
 	if err != nil {
 		return 0, err
+	}
+	if !h.Legacy() && !vr.Checked() {
+		return 0, fmt.Errorf("restore: delta: %w: checksum missing", dictdb.ErrCorrupt)
 	}
 	var seq uint64
 	if !h.Legacy() {

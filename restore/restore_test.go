@@ -276,3 +276,31 @@ func TestApplyDelta(t *testing.T) {
 	require.ErrorIs(t, err, dictdb.ErrUnknownFormat)
 	assert.Equal(t, seq, db.Sequence(), "refused deltas change nothing")
 }
+
+func TestApplyDeltaChecksChecksums(t *testing.T) {
+	s := mem.New()
+	chain(t, s)
+	ns := names(t, s)
+	read := func(key string) string {
+		rc, err := s.Get(ctx, key)
+		require.NoError(t, err)
+		defer rc.Close()
+		return readAll(t, rc)
+	}
+	db, err := dictdb.Load(strings.NewReader(read(ns[0].Key)), dictdb.FormatJSON)
+	require.NoError(t, err)
+	delta := read(ns[1].Key)
+	edited := strings.Replace(delta, `"name":"Bob"`, `"name":"Rob"`, 1)
+	require.NotEqual(t, delta, edited)
+	seq := db.Sequence()
+	_, err = restore.ApplyDelta(db, strings.NewReader(edited))
+	require.ErrorIs(t, err, dictdb.ErrCorrupt)
+	assert.Contains(t, err.Error(), "checksum mismatch")
+	i := strings.LastIndex(delta, `, "checksum"`)
+	_, err = restore.ApplyDelta(db, strings.NewReader(delta[:i]+"}\n"))
+	require.ErrorIs(t, err, dictdb.ErrCorrupt)
+	assert.Contains(t, err.Error(), "checksum missing")
+	assert.Equal(t, seq, db.Sequence(), "nothing applied")
+	_, err = restore.ApplyDelta(db, strings.NewReader(delta))
+	require.NoError(t, err)
+}
