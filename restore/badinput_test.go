@@ -193,6 +193,19 @@ type badRow struct {
 
 type docFn func(t *testing.T, e *badEnv) []byte
 
+// sealed is lit with the checksum trailer a backup writer adds.
+func sealed(s string) docFn {
+	var buf bytes.Buffer
+	cw := object.NewChecksumWriter(&buf)
+	if _, err := cw.Write([]byte(s + "\n")); err != nil {
+		panic(err)
+	}
+	if err := cw.Close(); err != nil {
+		panic(err)
+	}
+	return lit(buf.String())
+}
+
 func lit(s string) docFn {
 	return func(*testing.T, *badEnv) []byte { return []byte(s) }
 }
@@ -434,8 +447,8 @@ func TestBadInputMatrix(t *testing.T) {
 		deltaRow("range reversed", lit(`{`+header("1", `"json"`, `"from_sequence": 9, "sequence": 3`)+`, "tables": {}}`), corrupt, "from_sequence"),
 		deltaRow("unknown format version", lit(`{`+header("99", `"json"`, `"from_sequence": 0, "sequence": 100`)+`, "tables": {}}`), corrupt, "unsupported format_version 99"),
 		deltaRow("unknown codec", lit(`{`+header("1", `"xml"`, `"from_sequence": 0, "sequence": 100`)+`, "tables": {}}`), corrupt, `"xml"`),
-		deltaRow("gap in the chain", lit(`{`+header("1", `"json"`, `"from_sequence": 1000, "sequence": 2000`)+`, "tables": {"users": {"upserts": [{"id": 1, "name": "x", "age": 1}]}}}`), errs(restore.ErrCorrupt), "are missing before this delta"),
-		deltaRow("overlapping the state", lit(`{`+header("1", `"json"`, `"from_sequence": 1, "sequence": 2000`)+`, "tables": {"users": {"upserts": [{"id": 1, "name": "x", "age": 1}]}}}`), errs(restore.ErrCorrupt), "overlaps"),
+		deltaRow("gap in the chain", sealed(`{`+header("1", `"json"`, `"from_sequence": 1000, "sequence": 2000`)+`, "tables": {"users": {"upserts": [{"id": 1, "name": "x", "age": 1}]}}}`), errs(restore.ErrCorrupt), "are missing before this delta"),
+		deltaRow("overlapping the state", sealed(`{`+header("1", `"json"`, `"from_sequence": 1, "sequence": 2000`)+`, "tables": {"users": {"upserts": [{"id": 1, "name": "x", "age": 1}]}}}`), errs(restore.ErrCorrupt), "overlaps"),
 		deltaRow("type says full", lit(`{"type": "full", "tables": {}}`), corrupt, "not a delta"),
 		deltaRow("no type", lit(`{"tables": {}}`), corrupt, "not a delta"),
 		deltaRow("huge integer", usersDelta(`{"id": 1, "name": "x", "age": `+huge+`}`), corrupt, "out of range"),

@@ -56,8 +56,10 @@ type catalog struct {
 // headerReaders bounds the header reads in flight.
 const headerReaders = 8
 
-// readCatalog lists s and reads every backup object's header.
-func readCatalog(ctx context.Context, s sink.Sink) (*catalog, error) {
+// readCatalog lists s and reads the headers of the backup objects. With a
+// skip function, the objects before the time it returns (in microseconds)
+// are left out, headers unread.
+func readCatalog(ctx context.Context, s sink.Sink, skip func([]object.Name) int64) (*catalog, error) {
 	objs, err := s.List(ctx, object.CommonPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("restore: list: %w", err)
@@ -75,6 +77,18 @@ func readCatalog(ctx context.Context, s sink.Sink) (*catalog, error) {
 		}
 		return a.Key < b.Key
 	})
+	if skip != nil {
+		names := make([]object.Name, len(c.entries))
+		for i, e := range c.entries {
+			names[i] = e.name
+		}
+		from := skip(names)
+		i := 0
+		for i < len(c.entries) && c.entries[i].name.Micros < from {
+			i++
+		}
+		c.entries = c.entries[i:]
+	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, headerReaders)
 	for _, e := range c.entries {
@@ -180,6 +194,9 @@ func (c *catalog) points() []Point {
 
 // target says which backup point a restore asks for.
 type target struct {
+	// skip, if set, returns the time before which no object can matter, so
+	// their headers need not be read.
+	skip func(names []object.Name) int64
 	// accept reports whether the object's state is at or before the target.
 	// For an object whose header is unreadable it must answer by time.
 	accept func(e *entry) bool
@@ -233,6 +250,16 @@ func atTime(tm time.Time) target {
 		micros = math.MaxInt64
 	}
 	return target{
+		// Only the newest full backup at or before tm and what follows it
+		// matter: the rest is not read.
+		skip: func(names []object.Name) int64 {
+			for i := len(names) - 1; i >= 0; i-- {
+				if names[i].Kind == object.KindFull && names[i].Micros <= micros {
+					return names[i].Micros
+				}
+			}
+			return math.MinInt64
+		},
 		accept: func(e *entry) bool { return e.name.Micros <= micros },
 		beyond: func(e *entry) bool { return micros > e.name.Micros },
 	}

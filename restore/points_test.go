@@ -49,7 +49,7 @@ func history(t *testing.T, s sink.Sink, backups, batch int) []*dictdb.DB {
 // countingSink counts the bytes read from each object.
 type countingSink struct {
 	sink.Sink
-	read atomic.Int64
+	read, gets atomic.Int64
 }
 
 type countingReader struct {
@@ -64,6 +64,7 @@ func (c countingReader) Read(p []byte) (int, error) {
 }
 
 func (c *countingSink) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	c.gets.Add(1)
 	rc, err := c.Sink.Get(ctx, key)
 	if err != nil {
 		return nil, err
@@ -245,4 +246,25 @@ func TestVerifyInterleavedChains(t *testing.T) {
 	got, err := restore.Latest(ctx, s)
 	require.NoError(t, err)
 	requireSameDB(t, dbB, got) // the newest full backup's chain, never a mix
+}
+
+// Latest reads the headers of the newest full backup and what follows it
+// only, not of the whole history.
+func TestLatestReadsOnlyTheNewestChain(t *testing.T) {
+	cs := &countingSink{Sink: mem.New()}
+	history(t, cs, 10, 20) // F and 9 deltas
+	db := dictdb.New()
+	tb, _ := db.CreateTable("t")
+	m, err := backup.NewManager(db, cs, backup.Options{Interval: -1, Incremental: true})
+	require.NoError(t, err)
+	defer m.Stop()
+	_, _ = tb.Insert(dictdb.Record{"v": 1})
+	require.NoError(t, m.BackupNow(ctx)) // a new chain: F
+	_, _ = tb.Insert(dictdb.Record{"v": 2})
+	require.NoError(t, m.BackupNow(ctx)) // D
+	cs.gets.Store(0)
+	got, err := restore.Latest(ctx, cs)
+	require.NoError(t, err)
+	requireSameDB(t, db, got)
+	assert.Equal(t, int64(4), cs.gets.Load(), "two headers and two payloads")
 }

@@ -160,7 +160,7 @@ func ToSeq(ctx context.Context, s sink.Sink, seq uint64) (*dictdb.DB, error) {
 // and each delta that continues its chain without a gap. It reads object
 // headers only, never whole payloads. Verify also checks the payloads.
 func List(ctx context.Context, s sink.Sink) ([]Point, error) {
-	c, err := readCatalog(ctx, s)
+	c, err := readCatalog(ctx, s, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +168,7 @@ func List(ctx context.Context, s sink.Sink) ([]Point, error) {
 }
 
 func restoreTo(ctx context.Context, s sink.Sink, t target) (*dictdb.DB, error) {
-	c, err := readCatalog(ctx, s)
+	c, err := readCatalog(ctx, s, t.skip)
 	if err != nil {
 		return nil, err
 	}

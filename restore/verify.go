@@ -67,7 +67,7 @@ const objectScanners = 4
 // report's points are those that restore. The error is for failing to list
 // the sink only.
 func Verify(ctx context.Context, s sink.Sink) (*Report, error) {
-	c, err := readCatalog(ctx, s)
+	c, err := readCatalog(ctx, s, nil)
 	if err != nil {
 		return nil, err
 	}
