@@ -22,6 +22,11 @@
 // ".dictdb-tmp-" are rejected, so they can never be read or overwritten via
 // the API. [New] removes all leftover temporary files under the directory;
 // therefore only one Sink (in one process) should use a directory at a time.
+// (A second process's New can remove a temporary file the first is writing;
+// that Put then fails, and nothing partial becomes visible.) Two backup
+// managers writing to one directory see each other by listing it: the next
+// backup of each fails with backup.ErrOtherWriter, and their chains never
+// mix.
 //
 // Example:
 //
