@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 	"time"
+
+	"filippo.io/age"
 
 	"github.com/dictdb/dictdb-go/dictdb"
 	"github.com/dictdb/dictdb-go/internal/object"
@@ -54,6 +57,63 @@ type Options struct {
 	// MaxDeltasBeforeFull is how many deltas follow a full backup before the
 	// next backup is a full one again (default 10).
 	MaxDeltasBeforeFull int
+	// Compression of the backup objects: CompressionNone (the default, so
+	// JSON backups stay readable by the Python DictDB), CompressionZstd or
+	// CompressionGzip. It is recorded in each object's name and header.
+	Compression Compression
+	// Encryption, if set, encrypts every object with age before it reaches
+	// the sink.
+	Encryption *Encryption
+	// Retention, if set, prunes the backup points it does not keep after
+	// each full backup, as Prune does. The zero value keeps everything.
+	Retention Retention
+	// Logger receives a structured record of every backup attempt and
+	// prune (default: none). Keys are never logged.
+	Logger *slog.Logger
+	// OnBackup, if set, is called after every backup attempt that wrote or
+	// tried to write an object, successful or not, with no lock held.
+	OnBackup func(Event)
+}
+
+// Compression names how backup objects are compressed.
+type Compression string
+
+// The compressions.
+const (
+	CompressionNone Compression = ""
+	// CompressionZstd is Zstandard (klauspost/compress), the best speed and
+	// ratio; objects end in .zst.
+	CompressionZstd Compression = "zstd"
+	// CompressionGzip is gzip, readable by every tool; objects end in .gz.
+	CompressionGzip Compression = "gzip"
+)
+
+// Encryption encrypts backup objects with age (filippo.io/age) on the way
+// to the sink: no plaintext byte is stored, names aside.
+type Encryption struct {
+	// Recipients can decrypt the backups: age X25519 public keys
+	// (age.ParseRecipients) or one age.NewScryptRecipient for a passphrase.
+	Recipients []age.Recipient
+	// Identities, optional, let the manager read back the headers of the
+	// objects in the sink: to continue a restored database's chain, and to
+	// apply Retention (which needs them). They are never logged.
+	Identities []age.Identity
+}
+
+// EncryptWithPassphrase returns an Encryption with a passphrase: its scrypt
+// recipient and identity. Every object then costs one scrypt derivation to
+// write and one to read (about a second each with age's default work
+// factor); prefer X25519 keys for frequent backups.
+func EncryptWithPassphrase(passphrase string) (*Encryption, error) {
+	r, err := age.NewScryptRecipient(passphrase)
+	if err != nil {
+		return nil, fmt.Errorf("backup: passphrase: %w", err)
+	}
+	id, err := age.NewScryptIdentity(passphrase)
+	if err != nil {
+		return nil, fmt.Errorf("backup: passphrase: %w", err)
+	}
+	return &Encryption{Recipients: []age.Recipient{r}, Identities: []age.Identity{id}}, nil
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -74,6 +134,18 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxDeltasBeforeFull < 0 {
 		return o, fmt.Errorf("backup: options: MaxDeltasBeforeFull must not be negative, got %d", o.MaxDeltasBeforeFull)
+	}
+	if err := object.Compression(o.Compression).Check(); err != nil {
+		return o, fmt.Errorf("backup: options: %w", err)
+	}
+	if o.Encryption != nil && len(o.Encryption.Recipients) == 0 {
+		return o, errors.New("backup: options: Encryption needs at least one recipient")
+	}
+	if err := o.Retention.check(); err != nil {
+		return o, fmt.Errorf("backup: options: %w", err)
+	}
+	if !o.Retention.IsZero() && o.Encryption != nil && len(o.Encryption.Identities) == 0 {
+		return o, errors.New("backup: options: Retention with Encryption needs Encryption.Identities to read the backups' headers")
 	}
 	return o, nil
 }
@@ -111,6 +183,9 @@ type Manager struct {
 	chain     string
 	base      string
 	backupSeq uint64 // sequence number of the last successful backup
+
+	stats   stats   // guarded by mu
+	attempt attempt // what the current backup tries to write; guarded by backupMu
 
 	unsubscribe func()
 	notify      chan struct{}
@@ -309,22 +384,36 @@ func (m *Manager) BackupFull(ctx context.Context) error { return m.run(ctx, full
 func (m *Manager) BackupDelta(ctx context.Context) error { return m.run(ctx, delta) }
 
 func (m *Manager) run(ctx context.Context, k kind) error {
+	start := time.Now()
 	m.backupMu.Lock()
+	m.attempt = attempt{}
 	err := m.backupLocked(ctx, k)
+	a := m.attempt
 	m.backupMu.Unlock()
 	if errors.Is(err, ErrStopped) {
 		return err
 	}
 	m.mu.Lock()
 	m.last = time.Now()
+	var ev Event
+	if a.key != "" || err != nil {
+		if a.kind == "" {
+			a.kind = "check"
+		}
+		ev = m.record(a, start, err)
+	}
 	if err == nil {
 		m.failures = 0
 		m.mu.Unlock()
+		if a.key != "" {
+			m.report(ev)
+		}
 		return nil
 	}
 	m.failures++
 	n := m.failures
 	m.mu.Unlock()
+	m.report(ev)
 	if m.opts.OnFailure != nil {
 		m.opts.OnFailure(err, n)
 	}
@@ -432,7 +521,45 @@ func (m *Manager) readHeader(ctx context.Context, n object.Name) (object.Header,
 		return object.Header{}, err
 	}
 	defer rc.Close()
-	return object.ReadHeader(n.Kind, rc)
+	r, err := object.NewReader(rc, n.Encoding, m.identities())
+	if err != nil {
+		return object.Header{}, err
+	}
+	defer r.Close()
+	return object.ReadHeader(n.Kind, r)
+}
+
+// encoding returns how the manager stores objects.
+func (m *Manager) encoding() object.Encoding {
+	return object.Encoding{Format: m.opts.Format, Compression: object.Compression(m.opts.Compression), Encrypted: m.opts.Encryption != nil}
+}
+
+// writeObject returns the function that streams an object into w: encode
+// writes the content, which goes through the checksum, the compression and
+// the encryption.
+func (m *Manager) writeObject(encode func(io.Writer) error) func(io.Writer) error {
+	return func(w io.Writer) error {
+		var recipients []age.Recipient
+		if m.opts.Encryption != nil {
+			recipients = m.opts.Encryption.Recipients
+		}
+		ow, err := object.NewWriter(w, m.encoding(), recipients)
+		if err != nil {
+			return err
+		}
+		if err := encode(ow); err != nil {
+			return err
+		}
+		return ow.Close()
+	}
+}
+
+// identities returns the identities that open the manager's own objects.
+func (m *Manager) identities() []age.Identity {
+	if m.opts.Encryption == nil {
+		return nil
+	}
+	return m.opts.Encryption.Identities
 }
 
 func (m *Manager) full(ctx context.Context, force bool) error {
@@ -442,15 +569,14 @@ func (m *Manager) full(ctx context.Context, force bool) error {
 	}
 	micros := m.clock.Next()
 	chain := object.NewChainID()
-	key := object.Key(object.KindFull, micros, m.opts.Format)
-	h := object.Header{Kind: object.KindFull, Codec: m.opts.Format, Chain: chain, Seq: snap.Seq, Timestamp: object.Seconds(micros)}
-	err := m.put(ctx, key, func(w io.Writer) error {
-		cw := object.NewChecksumWriter(w)
-		if err := snap.Encode(cw, m.opts.Format, h.Meta()); err != nil {
-			return err
-		}
-		return cw.Close()
-	})
+	enc := m.encoding()
+	key := object.Key(object.KindFull, micros, enc)
+	h := object.Header{Kind: object.KindFull, Codec: enc.Format, Compression: enc.Compression, Encrypted: enc.Encrypted,
+		Chain: chain, Seq: snap.Seq, Timestamp: object.Seconds(micros)}
+	m.attempt = attempt{kind: object.KindFull, key: key}
+	err := m.put(ctx, key, m.writeObject(func(w io.Writer) error {
+		return snap.Encode(w, enc.Format, h.Meta())
+	}))
 	if err != nil {
 		return err
 	}
@@ -473,19 +599,17 @@ func (m *Manager) delta(ctx context.Context) error {
 	m.mu.Unlock()
 
 	micros := m.clock.Next()
-	key := object.Key(object.KindDelta, micros, m.opts.Format)
+	enc := m.encoding()
+	key := object.Key(object.KindDelta, micros, enc)
 	h := object.Header{
-		Kind: object.KindDelta, Codec: m.opts.Format, Chain: m.chain, Base: m.base,
-		FromSeq: m.backupSeq, Seq: p.maxSeq, Timestamp: object.Seconds(micros),
+		Kind: object.KindDelta, Codec: enc.Format, Compression: enc.Compression, Encrypted: enc.Encrypted,
+		Chain: m.chain, Base: m.base, FromSeq: m.backupSeq, Seq: p.maxSeq, Timestamp: object.Seconds(micros),
 	}
 	d := p.delta()
-	err := m.put(ctx, key, func(w io.Writer) error {
-		cw := object.NewChecksumWriter(w)
-		if err := dictdb.EncodeDelta(cw, m.opts.Format, d, h.Meta()); err != nil {
-			return err
-		}
-		return cw.Close()
-	})
+	m.attempt = attempt{kind: object.KindDelta, key: key}
+	err := m.put(ctx, key, m.writeObject(func(w io.Writer) error {
+		return dictdb.EncodeDelta(w, enc.Format, d, h.Meta())
+	}))
 	if err != nil {
 		m.mu.Lock()
 		m.pending.mergeOlder(p)
@@ -506,7 +630,9 @@ func (m *Manager) put(ctx context.Context, key string, encode func(io.Writer) er
 	m.attempted[key] = true // even a failed put may have stored the object
 	er := &encodingReader{encode: encode}
 	er.start()
-	err := m.sink.Put(ctx, key, er)
+	cr := &countingReader{r: er}
+	err := m.sink.Put(ctx, key, cr)
+	m.attempt.bytes = cr.n
 	if eerr := er.close(); eerr != nil {
 		return fmt.Errorf("backup: encode %s: %w", key, eerr)
 	}

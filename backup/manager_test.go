@@ -328,7 +328,7 @@ func TestNamesFollowExistingBackups(t *testing.T) {
 	db := dictdb.New()
 	s := mem.New()
 	future := int64(4000000000_000000)
-	require.NoError(t, s.Put(context.Background(), object.Key(object.KindFull, future, dictdb.FormatJSON), eofReader{}))
+	require.NoError(t, s.Put(context.Background(), object.Key(object.KindFull, future, object.Encoding{Format: dictdb.FormatJSON}), eofReader{}))
 	m, err := NewManager(db, s, Options{Interval: -1})
 	require.NoError(t, err)
 	defer m.Stop()

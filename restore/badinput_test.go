@@ -111,7 +111,7 @@ func (e *badEnv) chooseBadKey(t *testing.T) {
 		newest = max(newest, n.Micros)
 	}
 	e.badMicros = newest + 1_000_000
-	e.badKey = object.Key(object.KindFull, e.badMicros, dictdb.FormatJSON)
+	e.badKey = object.Key(object.KindFull, e.badMicros, object.Encoding{Format: dictdb.FormatJSON})
 }
 
 // sinkObjects returns every object of s with its content.

@@ -2,6 +2,7 @@ package restore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -59,7 +60,7 @@ const headerReaders = 8
 // readCatalog lists s and reads the headers of the backup objects. With a
 // skip function, the objects before the time it returns (in microseconds)
 // are left out, headers unread.
-func readCatalog(ctx context.Context, s sink.Sink, skip func([]object.Name) int64) (*catalog, error) {
+func readCatalog(ctx context.Context, s sink.Sink, skip func([]object.Name) int64, o options) (*catalog, error) {
 	objs, err := s.List(ctx, object.CommonPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("restore: list: %w", err)
@@ -97,7 +98,7 @@ func readCatalog(ctx context.Context, s sink.Sink, skip func([]object.Name) int6
 		go func(e *entry) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			e.hdr, e.err = readHeader(ctx, s, e.name)
+			e.hdr, e.err = o.readHeader(ctx, s, e.name)
 		}(e)
 	}
 	wg.Wait()
@@ -108,21 +109,33 @@ func readCatalog(ctx context.Context, s sink.Sink, skip func([]object.Name) int6
 	return c, nil
 }
 
-func readHeader(ctx context.Context, s sink.Sink, n object.Name) (object.Header, error) {
-	rc, err := s.Get(ctx, n.Key)
+func (o options) readHeader(ctx context.Context, s sink.Sink, n object.Name) (object.Header, error) {
+	r, closeFn, err := o.openObject(ctx, s, n)
 	if err != nil {
+		var oe *ObjectError
+		if errors.As(err, &oe) {
+			return object.Header{}, oe.Err
+		}
 		return object.Header{}, err
 	}
-	defer rc.Close()
-	h, err := object.ReadHeader(n.Kind, sink.NewContextReader(ctx, rc))
-	if err != nil || h.Legacy() {
+	defer closeFn()
+	h, err := object.ReadHeader(n.Kind, r)
+	if err != nil {
 		return h, err
 	}
-	// The name and the header must agree on the codec.
-	if h.Codec != n.Format {
-		return h, fmt.Errorf("header says codec %q, the name says %q", h.Codec, n.Format)
+	return h, checkName(h, n)
+}
+
+// checkName checks that the name and the header agree on how the object is
+// stored. Legacy objects carry no header: their names are all there is.
+func checkName(h object.Header, n object.Name) error {
+	if h.Legacy() {
+		return nil
 	}
-	return h, nil
+	if h.Encoding() != n.Encoding {
+		return fmt.Errorf("header says %s, the name says %s", h.Encoding().Ext(), n.Ext())
+	}
+	return nil
 }
 
 // build groups the entries into chains.

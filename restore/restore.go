@@ -82,8 +82,15 @@ func sniff(br *bufio.Reader) (dictdb.Format, error) {
 // returns a *GapError and changes nothing; afterwards db's sequence number is
 // the delta's. Its checksum is checked too. A Python-written delta carries
 // no sequence range nor checksum and is applied as it is.
-func ApplyDelta(db *dictdb.DB, r io.Reader) (int, error) {
-	vr := object.NewVerifyingReader(r)
+//
+// A delta stored compressed or encrypted is recognised by its first bytes;
+// give WithIdentities to open an encrypted one.
+func ApplyDelta(db *dictdb.DB, r io.Reader, opts ...Option) (int, error) {
+	vr, err := object.NewSniffingReader(r, collect(opts).identities)
+	if err != nil {
+		return 0, fmt.Errorf("restore: delta: %w", err)
+	}
+	defer vr.Close()
 	d, h, err := decodeDelta(vr)
 	if cerr := vr.Err(); cerr != nil {
 		return 0, fmt.Errorf("restore: delta: %w: %w", dictdb.ErrCorrupt, cerr)
@@ -135,40 +142,40 @@ func decodeDelta(r io.Reader) (*dictdb.Delta, object.Header, error) {
 //
 // The restored database continues the backup's sequence numbers, and its
 // auto-increment keys continue above every existing integer key.
-func Latest(ctx context.Context, s sink.Sink) (*dictdb.DB, error) {
-	return restoreTo(ctx, s, atTime(time.Time{}))
+func Latest(ctx context.Context, s sink.Sink, opts ...Option) (*dictdb.DB, error) {
+	return restoreTo(ctx, s, atTime(time.Time{}), collect(opts))
 }
 
 // ToTime restores the state at the newest backup point written at or
 // before t: the newest full backup at or before t and the deltas of its
 // chain up to t.
-func ToTime(ctx context.Context, s sink.Sink, t time.Time) (*dictdb.DB, error) {
+func ToTime(ctx context.Context, s sink.Sink, t time.Time, opts ...Option) (*dictdb.DB, error) {
 	if t.IsZero() {
 		return nil, errors.New("restore: ToTime needs a time")
 	}
-	return restoreTo(ctx, s, atTime(t))
+	return restoreTo(ctx, s, atTime(t), collect(opts))
 }
 
 // ToSeq restores the state at the newest backup point whose sequence
 // number is at most seq. Python-written backups carry no sequence numbers
 // and are never chosen.
-func ToSeq(ctx context.Context, s sink.Sink, seq uint64) (*dictdb.DB, error) {
-	return restoreTo(ctx, s, atSeq(seq))
+func ToSeq(ctx context.Context, s sink.Sink, seq uint64, opts ...Option) (*dictdb.DB, error) {
+	return restoreTo(ctx, s, atSeq(seq), collect(opts))
 }
 
 // List returns every restorable point in s, oldest first: each full backup
 // and each delta that continues its chain without a gap. It reads object
 // headers only, never whole payloads. Verify also checks the payloads.
-func List(ctx context.Context, s sink.Sink) ([]Point, error) {
-	c, err := readCatalog(ctx, s, nil)
+func List(ctx context.Context, s sink.Sink, opts ...Option) ([]Point, error) {
+	c, err := readCatalog(ctx, s, nil, collect(opts))
 	if err != nil {
 		return nil, err
 	}
 	return c.points(), nil
 }
 
-func restoreTo(ctx context.Context, s sink.Sink, t target) (*dictdb.DB, error) {
-	c, err := readCatalog(ctx, s, t.skip)
+func restoreTo(ctx context.Context, s sink.Sink, t target, o options) (*dictdb.DB, error) {
+	c, err := readCatalog(ctx, s, t.skip, o)
 	if err != nil {
 		return nil, err
 	}
@@ -176,12 +183,12 @@ func restoreTo(ctx context.Context, s sink.Sink, t target) (*dictdb.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := loadFull(ctx, s, path[0])
+	db, err := o.loadFull(ctx, s, path[0])
 	if err != nil {
 		return nil, err
 	}
 	for _, e := range path[1:] {
-		if err := applyStored(ctx, s, db, e); err != nil {
+		if err := o.applyStored(ctx, s, db, e); err != nil {
 			return nil, err
 		}
 	}
@@ -191,19 +198,9 @@ func restoreTo(ctx context.Context, s sink.Sink, t target) (*dictdb.DB, error) {
 	return db, nil
 }
 
-// open returns the object's content, checked against its checksum as it is
-// read.
-func open(ctx context.Context, s sink.Sink, key string) (*object.VerifyingReader, func() error, error) {
-	rc, err := s.Get(ctx, key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("restore: get %s: %w", key, err)
-	}
-	return object.NewVerifyingReader(sink.NewContextReader(ctx, rc)), rc.Close, nil
-}
-
 // checked turns a decoding error or a missing checksum into an error about
 // the object, preferring a checksum mismatch as the cause.
-func checked(key string, vr *object.VerifyingReader, h object.Header, err error) error {
+func checked(key string, vr *object.Reader, h object.Header, err error) error {
 	if cerr := vr.Err(); cerr != nil {
 		return &ObjectError{Key: key, Err: cerr}
 	}
@@ -216,8 +213,8 @@ func checked(key string, vr *object.VerifyingReader, h object.Header, err error)
 	return nil
 }
 
-func loadFull(ctx context.Context, s sink.Sink, e *entry) (*dictdb.DB, error) {
-	vr, closeFn, err := open(ctx, s, e.name.Key)
+func (o options) loadFull(ctx context.Context, s sink.Sink, e *entry) (*dictdb.DB, error) {
+	vr, closeFn, err := o.openObject(ctx, s, e.name)
 	if err != nil {
 		return nil, err
 	}
@@ -243,8 +240,8 @@ func loadFull(ctx context.Context, s sink.Sink, e *entry) (*dictdb.DB, error) {
 
 // applyStored applies the stored delta e, which the plan found to continue
 // db's state.
-func applyStored(ctx context.Context, s sink.Sink, db *dictdb.DB, e *entry) error {
-	vr, closeFn, err := open(ctx, s, e.name.Key)
+func (o options) applyStored(ctx context.Context, s sink.Sink, db *dictdb.DB, e *entry) error {
+	vr, closeFn, err := o.openObject(ctx, s, e.name)
 	if err != nil {
 		return err
 	}

@@ -66,8 +66,9 @@ const objectScanners = 4
 // deltas, and chains written interleaved (two writers on one prefix). The
 // report's points are those that restore. The error is for failing to list
 // the sink only.
-func Verify(ctx context.Context, s sink.Sink) (*Report, error) {
-	c, err := readCatalog(ctx, s, nil)
+func Verify(ctx context.Context, s sink.Sink, opts ...Option) (*Report, error) {
+	o := collect(opts)
+	c, err := readCatalog(ctx, s, nil, o)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +94,7 @@ func Verify(ctx context.Context, s sink.Sink) (*Report, error) {
 		go func(e *entry) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			kind, err := scanObject(ctx, s, e)
+			kind, err := o.scanObject(ctx, s, e)
 			if err != nil {
 				mu.Lock()
 				bad[e] = true
@@ -142,8 +143,8 @@ func Verify(ctx context.Context, s sink.Sink) (*Report, error) {
 }
 
 // scanObject reads one object through and classifies what is wrong.
-func scanObject(ctx context.Context, s sink.Sink, e *entry) (ProblemKind, error) {
-	vr, closeFn, err := open(ctx, s, e.name.Key)
+func (o options) scanObject(ctx context.Context, s sink.Sink, e *entry) (ProblemKind, error) {
+	vr, closeFn, err := o.openObject(ctx, s, e.name)
 	if err != nil {
 		return ProblemUnreadable, err
 	}

@@ -47,7 +47,7 @@ func headerSeeds(tb testing.TB) []headerSeed {
 	tb.Helper()
 	full := object.Header{Kind: object.KindFull, Version: object.FormatVersion, Codec: dictdb.FormatJSON, Chain: "c0ffee", Seq: 7, Timestamp: 1700000000.123456}
 	delta := object.Header{Kind: object.KindDelta, Version: object.FormatVersion, Codec: dictdb.FormatJSON, Chain: "c0ffee",
-		Base: object.Key(object.KindFull, 1700000000_123456, dictdb.FormatJSON), FromSeq: 7, Seq: 12, Timestamp: 1700000001.5}
+		Base: object.Key(object.KindFull, 1700000000_123456, object.Encoding{Format: dictdb.FormatJSON}), FromSeq: 7, Seq: 12, Timestamp: 1700000001.5}
 	fullDoc, deltaDoc := encodeObject(tb, full), encodeObject(tb, delta)
 	return []headerSeed{
 		{"encoder-full", fullDoc},

@@ -48,19 +48,19 @@ type Name struct {
 	Key    string
 	Kind   string
 	Micros int64 // creation time, microseconds since the Unix epoch
-	Format dictdb.Format
+	Encoding
 }
 
 // Time returns the creation time encoded in the name.
 func (n Name) Time() time.Time { return time.UnixMicro(n.Micros).UTC() }
 
-// Key returns the object key for kind, time (µs) and format.
-func Key(kind string, micros int64, f dictdb.Format) string {
+// Key returns the object key for kind, time (µs) and encoding.
+func Key(kind string, micros int64, e Encoding) string {
 	prefix := FullPrefix
 	if kind == KindDelta {
 		prefix = DeltaPrefix
 	}
-	return fmt.Sprintf("%s%d_%06d%s", prefix, micros/1e6, micros%1e6, f.Ext())
+	return fmt.Sprintf("%s%d_%06d%s", prefix, micros/1e6, micros%1e6, e.Ext())
 }
 
 // Parse parses a key made by Key (or by the Python DictDB). ok is false for
@@ -89,7 +89,11 @@ func Parse(key string) (n Name, ok bool) {
 	if err1 != nil || err2 != nil || sec < 0 || usec < 0 || sec > math.MaxInt64/1000000-1 {
 		return Name{}, false
 	}
-	n.Key, n.Micros, n.Format = key, sec*1e6+usec, dictdb.Format(ext)
+	enc, ok := parseExt(ext)
+	if !ok {
+		return Name{}, false
+	}
+	n.Key, n.Micros, n.Encoding = key, sec*1e6+usec, enc
 	return n, true
 }
 
@@ -140,14 +144,23 @@ func (c *Clock) Next() int64 {
 
 // Header is the metadata every object written by this project carries.
 type Header struct {
-	Kind      string        // KindFull or KindDelta
-	Version   int           // FormatVersion; 0 for legacy objects
-	Codec     dictdb.Format // the format of the object
-	Chain     string        // chain (generation) id; "" for legacy objects
-	Base      string        // key of the full backup a delta builds on
-	FromSeq   uint64        // a delta covers the sequence range (FromSeq, Seq]
-	Seq       uint64        // the sequence number of the state after this object
-	Timestamp float64       // creation time, seconds since the epoch
+	Kind    string        // KindFull or KindDelta
+	Version int           // FormatVersion; 0 for legacy objects
+	Codec   dictdb.Format // the format of the object
+	// Compression and Encrypted say how the object's bytes are stored.
+	// They are inside the object, so they confirm what its name says.
+	Compression Compression
+	Encrypted   bool
+	Chain       string  // chain (generation) id; "" for legacy objects
+	Base        string  // key of the full backup a delta builds on
+	FromSeq     uint64  // a delta covers the sequence range (FromSeq, Seq]
+	Seq         uint64  // the sequence number of the state after this object
+	Timestamp   float64 // creation time, seconds since the epoch
+}
+
+// Encoding returns the storage encoding the header states.
+func (h Header) Encoding() Encoding {
+	return Encoding{Format: h.Codec, Compression: h.Compression, Encrypted: h.Encrypted}
 }
 
 // Legacy reports whether the object carries no chain information (written by
@@ -162,6 +175,12 @@ func (h Header) Meta() dictdb.Meta {
 		"codec":          string(h.Codec),
 		"chain":          h.Chain,
 		"timestamp":      h.Timestamp,
+	}
+	if h.Compression != CompressionNone {
+		m["compression"] = string(h.Compression)
+	}
+	if h.Encrypted {
+		m["encryption"] = "age"
 	}
 	if h.Kind == KindDelta {
 		m["base"] = h.Base
@@ -208,6 +227,19 @@ func FromMeta(kind string, m dictdb.Meta) (Header, error) {
 	h.Codec = dictdb.Format(codec)
 	if err := h.Codec.Check(); err != nil {
 		return h, err
+	}
+	if c, ok := m["compression"]; ok {
+		cs, _ := c.(string)
+		h.Compression = Compression(cs)
+		if err := h.Compression.Check(); err != nil || h.Compression == CompressionNone {
+			return h, fmt.Errorf("header field compression: unknown %v", c)
+		}
+	}
+	if e, ok := m["encryption"]; ok {
+		if e != "age" {
+			return h, fmt.Errorf("header field encryption: unknown %v", e)
+		}
+		h.Encrypted = true
 	}
 	seq, ok := m["sequence"].(int64)
 	if !ok || seq < 0 {

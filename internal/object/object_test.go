@@ -11,23 +11,28 @@ import (
 )
 
 func TestKeyParseRoundTrip(t *testing.T) {
+	json := Encoding{Format: dictdb.FormatJSON}
 	cases := []struct {
 		kind   string
 		micros int64
+		enc    Encoding
 		key    string
 	}{
-		{KindFull, 1234567890_123456, "dictdb_backup_1234567890_123456.json"},
-		{KindDelta, 1234567890_000001, "dictdb_delta_1234567890_000001.json"},
-		{KindFull, 5, "dictdb_backup_0_000005.json"},
+		{KindFull, 1234567890_123456, json, "dictdb_backup_1234567890_123456.json"},
+		{KindDelta, 1234567890_000001, json, "dictdb_delta_1234567890_000001.json"},
+		{KindFull, 5, json, "dictdb_backup_0_000005.json"},
+		{KindFull, 5, Encoding{Format: "cbor", Compression: CompressionZstd}, "dictdb_backup_0_000005.cbor.zst"},
+		{KindDelta, 5, Encoding{Format: dictdb.FormatJSON, Compression: CompressionGzip, Encrypted: true}, "dictdb_delta_0_000005.json.gz.age"},
+		{KindDelta, 5, Encoding{Format: dictdb.FormatJSON, Encrypted: true}, "dictdb_delta_0_000005.json.age"},
 	}
 	for _, c := range cases {
-		key := Key(c.kind, c.micros, dictdb.FormatJSON)
+		key := Key(c.kind, c.micros, c.enc)
 		assert.Equal(t, c.key, key)
 		n, ok := Parse(key)
 		require.True(t, ok, key)
-		assert.Equal(t, Name{Key: key, Kind: c.kind, Micros: c.micros, Format: dictdb.FormatJSON}, n)
+		assert.Equal(t, Name{Key: key, Kind: c.kind, Micros: c.micros, Encoding: c.enc}, n)
 	}
-	for _, bad := range []string{"", "notes.txt", "dictdb_backup_.json", "dictdb_backup_12_34.json", "dictdb_delta_x_000001.json", "dictdb_backup_1_000001", "dictdb_backup_-1_000001.json", "dir/dictdb_backup_1_000001.json"} {
+	for _, bad := range []string{"", "notes.txt", "dictdb_backup_.json", "dictdb_backup_12_34.json", "dictdb_delta_x_000001.json", "dictdb_backup_1_000001", "dictdb_backup_-1_000001.json", "dir/dictdb_backup_1_000001.json", "dictdb_backup_1_000001.zst", "dictdb_backup_1_000001.age", "dictdb_backup_1_000001.json.age.zst", "dictdb_backup_1_000001.json.x.zst"} {
 		_, ok := Parse(bad)
 		assert.False(t, ok, bad)
 	}
