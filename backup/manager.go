@@ -585,6 +585,20 @@ func (m *Manager) full(ctx context.Context, force bool) error {
 	m.deltas = 0
 	m.mu.Unlock()
 	m.haveBase, m.chain, m.base, m.backupSeq = true, chain, key, snap.Seq
+	if !m.opts.Retention.IsZero() {
+		// A failed prune does not fail the backup: it is logged and kept
+		// in the stats.
+		res, perr := Prune(ctx, m.sink, m.opts.Retention, PruneOptions{Identities: m.identities()})
+		m.mu.Lock()
+		if res != nil {
+			m.stats.pruned += int64(len(res.Deleted))
+		}
+		m.stats.pruneErr = perr
+		m.mu.Unlock()
+		if l := m.opts.Logger; perr != nil && l != nil {
+			l.Warn("prune failed", "error", perr)
+		}
+	}
 	return nil
 }
 

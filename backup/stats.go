@@ -33,6 +33,8 @@ type Stats struct {
 	BytesWritten       int64         // bytes of every successful backup
 	PendingChanges     int           // record changes not yet in a successful backup
 	DeltasSinceFull    int           // deltas written since the last full backup
+	Pruned             int64         // objects deleted by Retention
+	LastPruneError     error         // the error of the last prune, if it failed
 }
 
 // stats are the counters behind Stats, guarded by Manager.mu.
@@ -40,6 +42,8 @@ type stats struct {
 	last                          Event
 	lastErr                       error
 	backups, fulls, failures, out int64
+	pruned                        int64 // objects deleted by Retention
+	pruneErr                      error // of the last prune
 }
 
 // attempt is what full or delta tried to write, for the event.
@@ -59,6 +63,7 @@ func (m *Manager) Stats() Stats {
 		Backups: s.backups, FullBackups: s.fulls, Failures: s.failures,
 		ConsecutiveFailure: m.failures, BytesWritten: s.out,
 		PendingChanges: m.pending.count(), DeltasSinceFull: m.deltas,
+		Pruned: s.pruned, LastPruneError: s.pruneErr,
 	}
 }
 
