@@ -1,0 +1,558 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/go-multierror"
+)
+
+// Named is a member of a Multi sink: a sink and the name Multi's errors call
+// it by.
+type Named struct {
+	// Name identifies the sink in errors, for example its URL as Redact
+	// prints it (OpenNamed does that). It must not hold credentials. Empty
+	// means a name made of the member's position and type, like
+	// "#2 (*local.Sink)".
+	Name string
+	// Sink is the member.
+	Sink Sink
+}
+
+// OpenNamed opens rawURL with Open and names the sink by its URL, redacted
+// (see Redact) if it holds a password or a secret parameter, ready for
+// Multi.
+func OpenNamed(ctx context.Context, rawURL string) (Named, error) {
+	s, err := Open(ctx, rawURL)
+	if err != nil {
+		return Named{}, err
+	}
+	u, err := url.Parse(rawURL) // Open parsed it already
+	if err != nil {
+		_ = s.Close()
+		return Named{}, err
+	}
+	name := rawURL
+	if r := Redact(u); r != u.String() { // else keep the URL as written
+		name = r
+	}
+	return Named{Name: name, Sink: s}, nil
+}
+
+// MultiOption configures Multi.
+type MultiOption func(*multiConfig)
+
+type multiConfig struct {
+	quorum      int
+	onMemberErr func(*MemberError)
+}
+
+// Quorum makes a Multi Put succeed when at least n members stored the
+// object (default: all of them). It also lets List tolerate failing
+// members, see Multi.
+func Quorum(n int) MultiOption {
+	return func(c *multiConfig) { c.quorum = n }
+}
+
+// OnMemberError sets a function called with each member error that did not
+// make the operation fail: a Put below the quorum's tolerance, a Get that
+// another member then served, a List that had enough answers. It lets such
+// failures be logged or counted instead of going unnoticed. It runs in the
+// goroutine of the operation, after its members finished.
+func OnMemberError(fn func(*MemberError)) MultiOption {
+	return func(c *multiConfig) { c.onMemberErr = fn }
+}
+
+// MemberError is the error of one member of a Multi sink. Errors of Multi
+// aggregate them in a *multierror.Error (github.com/hashicorp/go-multierror);
+// errors.Is and errors.As see through both to the member's error.
+type MemberError struct {
+	// Sink is the member's name.
+	Sink string
+	// Op is "put", "get", "list", "delete" or "close".
+	Op string
+	// Key is the object's key, or for "list" the prefix.
+	Key string
+	// Err is what the member returned.
+	Err error
+}
+
+// Error returns, for example, `sink "s3://bucket/db1": put k: <error>`.
+func (e *MemberError) Error() string {
+	switch e.Op {
+	case "close":
+		return fmt.Sprintf("sink %q: close: %v", e.Sink, e.Err)
+	case "list":
+		return fmt.Sprintf("sink %q: list %q: %v", e.Sink, e.Key, e.Err)
+	}
+	return fmt.Sprintf("sink %q: %s %s: %v", e.Sink, e.Op, e.Key, e.Err)
+}
+
+// Unwrap returns the member's error.
+func (e *MemberError) Unwrap() error { return e.Err }
+
+// Multi returns a sink that fans out to several sinks, for example a local
+// directory and an object store, so that a backup survives the loss of
+// either. Members are used in the order given.
+//
+//   - Put streams its reader to every member's Put at once, each through its
+//     own pipe, without holding the object in memory: the source advances
+//     at the pace of the slowest member still reading. A member that fails
+//     stops receiving data and the others go on. Put succeeds when every
+//     member succeeded, or at least the Quorum. When Put fails, or succeeds
+//     by quorum, the object may exist on some members and not on others;
+//     each member still holds it complete or not at all.
+//   - Get reads from the first member that returns the object, trying the
+//     next on any error. A read that fails after Get returned is not
+//     retried on another member.
+//   - List returns the union of the members' keys, sorted; for a key held by
+//     several members it reports the first one's ObjectInfo. Members are
+//     listed at once. With the default quorum List fails if any member
+//     fails; with Quorum(q) of n members it tolerates min(n-q, q-1) failing
+//     members: never more than Put tolerates, and few enough that every
+//     object a successful Put wrote is on a member that answered. A member
+//     added later, empty, does not count towards that.
+//   - Delete deletes from every member at once. A member that does not have
+//     the object is not an error if another deleted it; if none had it the
+//     error matches ErrNotFound. Any other member error fails Delete, since
+//     the object would still be listed.
+//   - Close closes every member.
+//
+// Errors aggregate one *MemberError per failing member, such as
+// `sink "s3://bucket/db1": put k: ...`, in a *multierror.Error; errors.Is
+// (ErrNotFound, context.Canceled, ...) and errors.As work through it. Keys
+// are checked with ValidateKey before any member is called.
+//
+// # Retries
+//
+// Multi reads the Put source once. Retries are the members' business: when
+// the source is an io.Seeker (like the reader backup.Manager passes), each
+// member's reader is one too, so a member wrapped in WithRetry (as
+// Open wraps object stores) can retry its upload. Its Seek(0,
+// io.SeekStart) waits until the members still reading the current pass are
+// done, then seeks the source back and streams it again to the members that
+// asked, so a member's retry reads the source once more. Until a failed
+// member seeks or returns, the others wait for it: a retry layer's backoff
+// pauses them. When the source cannot seek, neither can the members'
+// readers, and WithRetry does not retry their Puts. Other Seek calls fail.
+func Multi(sinks []Named, opts ...MultiOption) (Sink, error) {
+	if len(sinks) == 0 {
+		return nil, errors.New("sink/multi: no sinks")
+	}
+	cfg := multiConfig{quorum: len(sinks)}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.quorum < 1 || cfg.quorum > len(sinks) {
+		return nil, fmt.Errorf("sink/multi: quorum %d: want 1 to %d, the number of sinks", cfg.quorum, len(sinks))
+	}
+	members := make([]Named, len(sinks))
+	seen := map[string]bool{}
+	for i, n := range sinks {
+		if n.Sink == nil {
+			return nil, fmt.Errorf("sink/multi: sink #%d (%q) is nil", i+1, n.Name)
+		}
+		if n.Name == "" {
+			n.Name = defaultName(i, n.Sink)
+		}
+		if seen[n.Name] {
+			return nil, fmt.Errorf("sink/multi: two sinks named %q", n.Name)
+		}
+		seen[n.Name] = true
+		members[i] = n
+	}
+	return &multi{members: members, cfg: cfg}, nil
+}
+
+// defaultName names the member at index i by its position and the type of
+// the sink under any wrappers.
+func defaultName(i int, s Sink) string {
+	for {
+		u, ok := s.(interface{ Unwrap() Sink })
+		if !ok {
+			break
+		}
+		inner := u.Unwrap()
+		if inner == nil {
+			break
+		}
+		s = inner
+	}
+	return fmt.Sprintf("#%d (%T)", i+1, s)
+}
+
+type multi struct {
+	members []Named
+	cfg     multiConfig
+}
+
+func (m *multi) memberErr(i int, op, key string, err error) *MemberError {
+	return &MemberError{Sink: m.members[i].Name, Op: op, Key: key, Err: err}
+}
+
+// tolerated passes errors that did not fail the operation to OnMemberError.
+func (m *multi) tolerated(errs []*MemberError) {
+	if m.cfg.onMemberErr == nil {
+		return
+	}
+	for _, e := range errs {
+		m.cfg.onMemberErr(e)
+	}
+}
+
+// aggregate returns errs as one *multierror.Error whose message starts with
+// header.
+func aggregate(header string, errs []*MemberError) error {
+	all := make([]error, len(errs))
+	for i, e := range errs {
+		all[i] = e
+	}
+	return &multierror.Error{Errors: all, ErrorFormat: func(es []error) string {
+		parts := make([]string, len(es))
+		for i, e := range es {
+			parts[i] = e.Error()
+		}
+		return header + ": " + strings.Join(parts, "; ")
+	}}
+}
+
+// each runs fn for every member at once and returns the errors, by member.
+func (m *multi) each(fn func(i int, s Sink) error) []error {
+	errs := make([]error, len(m.members))
+	var wg sync.WaitGroup
+	for i, n := range m.members {
+		wg.Go(func() { errs[i] = fn(i, n.Sink) })
+	}
+	wg.Wait()
+	return errs
+}
+
+func (m *multi) Put(ctx context.Context, key string, r io.Reader) error {
+	if err := ValidateKey(key); err != nil {
+		return fmt.Errorf("sink/multi: put: %w", err)
+	}
+	errs := newFanout(ctx, r, len(m.members)).run(func(i int, body io.Reader) error {
+		return m.members[i].Sink.Put(ctx, key, body)
+	})
+	var failed []*MemberError
+	for i, err := range errs {
+		if err != nil {
+			failed = append(failed, m.memberErr(i, "put", key, err))
+		}
+	}
+	n := len(m.members)
+	if n-len(failed) >= m.cfg.quorum {
+		m.tolerated(failed)
+		return nil
+	}
+	return aggregate(fmt.Sprintf("sink/multi: put %s: %d of %d sinks failed, %d must succeed", key, len(failed), n, m.cfg.quorum), failed)
+}
+
+func (m *multi) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	if err := ValidateKey(key); err != nil {
+		return nil, fmt.Errorf("sink/multi: get: %w", err)
+	}
+	var failed []*MemberError
+	for i, n := range m.members {
+		rc, err := n.Sink.Get(ctx, key)
+		if err == nil {
+			m.tolerated(failed)
+			return rc, nil
+		}
+		failed = append(failed, m.memberErr(i, "get", key, err))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, aggregate(fmt.Sprintf("sink/multi: get %s: no sink returned it", key), failed)
+}
+
+func (m *multi) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
+	lists := make([][]ObjectInfo, len(m.members))
+	errs := m.each(func(i int, s Sink) (err error) {
+		lists[i], err = s.List(ctx, prefix)
+		return err
+	})
+	var failed []*MemberError
+	for i, err := range errs {
+		if err != nil {
+			failed = append(failed, m.memberErr(i, "list", prefix, err))
+		}
+	}
+	n, q := len(m.members), m.cfg.quorum
+	if allowed := min(n-q, q-1); len(failed) > allowed {
+		return nil, aggregate(fmt.Sprintf("sink/multi: list %q: %d of %d sinks failed, at most %d may", prefix, len(failed), n, allowed), failed)
+	}
+	m.tolerated(failed)
+	seen := map[string]bool{}
+	out := make([]ObjectInfo, 0)
+	for i, list := range lists {
+		if errs[i] != nil {
+			continue
+		}
+		for _, info := range list {
+			if !seen[info.Key] {
+				seen[info.Key] = true
+				out = append(out, info)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b ObjectInfo) int { return strings.Compare(a.Key, b.Key) })
+	return out, nil
+}
+
+func (m *multi) Delete(ctx context.Context, key string) error {
+	if err := ValidateKey(key); err != nil {
+		return fmt.Errorf("sink/multi: delete: %w", err)
+	}
+	errs := m.each(func(_ int, s Sink) error { return s.Delete(ctx, key) })
+	var missing, failed []*MemberError
+	for i, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrNotFound):
+			missing = append(missing, m.memberErr(i, "delete", key, err))
+		default:
+			failed = append(failed, m.memberErr(i, "delete", key, err))
+		}
+	}
+	n := len(m.members)
+	switch {
+	case len(failed) > 0:
+		return aggregate(fmt.Sprintf("sink/multi: delete %s: %d of %d sinks failed", key, len(failed), n), failed)
+	case len(missing) == n:
+		return aggregate(fmt.Sprintf("sink/multi: delete %s: no sink has it", key), missing)
+	}
+	return nil
+}
+
+func (m *multi) Close() error {
+	var failed []*MemberError
+	for i, n := range m.members {
+		if err := n.Sink.Close(); err != nil {
+			failed = append(failed, m.memberErr(i, "close", "", err))
+		}
+	}
+	if len(failed) > 0 {
+		return aggregate("sink/multi: close", failed)
+	}
+	return nil
+}
+
+// fanout streams one source to the Puts of several members, each reading
+// its own pipe. The source is read in passes: the first goes to every
+// member; when members seek their reader back to the start (to retry), a
+// new pass goes to them once no member is still reading the previous one.
+type fanout struct {
+	ctx    context.Context
+	src    io.Reader // the source, returning ctx.Err() once ctx is done
+	seeker io.Seeker // the source's, or nil
+	buf    []byte
+
+	mu      sync.Mutex
+	changed *sync.Cond // signalled when a member's state changes
+	members []*fanMember
+}
+
+type memberState int
+
+const (
+	reading   memberState = iota // in the current pass, or finishing its Put after it
+	rewinding                    // in Seek, waiting for the next pass
+	finished                     // its Put returned
+)
+
+// fanMember is a member's side of a fanout.
+type fanMember struct {
+	f       *fanout
+	state   memberState // guarded by f.mu
+	pr      *io.PipeReader
+	restart chan error // to a rewinding member: nil when its next pass is ready
+}
+
+var (
+	errMemberDone = errors.New("sink/multi: member finished")
+	errRewound    = errors.New("sink/multi: member sought back to start")
+)
+
+const fanoutChunk = 64 << 10
+
+func newFanout(ctx context.Context, src io.Reader, n int) *fanout {
+	f := &fanout{ctx: ctx, src: NewContextReader(ctx, src), buf: make([]byte, fanoutChunk)}
+	f.seeker, _ = src.(io.Seeker)
+	f.changed = sync.NewCond(&f.mu)
+	for range n {
+		f.members = append(f.members, &fanMember{f: f, restart: make(chan error, 1)})
+	}
+	return f
+}
+
+// newPipe gives m a fresh pipe and returns its writing end. f.mu is held.
+func (m *fanMember) newPipe() *io.PipeWriter {
+	pr, pw := io.Pipe()
+	m.pr = pr
+	m.state = reading
+	return pw
+}
+
+// reader returns the reader m's Put gets: an io.Seeker when the source is.
+func (m *fanMember) reader() io.Reader {
+	if m.f.seeker != nil {
+		return seekableFanReader{fanReader{m}}
+	}
+	return fanReader{m}
+}
+
+type fanReader struct{ m *fanMember }
+
+func (r fanReader) Read(p []byte) (int, error) {
+	r.m.f.mu.Lock()
+	pr := r.m.pr
+	r.m.f.mu.Unlock()
+	return pr.Read(p)
+}
+
+type seekableFanReader struct{ fanReader }
+
+// Seek supports only Seek(0, io.SeekStart): the member leaves the current
+// pass and waits for the next.
+func (r seekableFanReader) Seek(offset int64, whence int) (int64, error) {
+	if offset != 0 || whence != io.SeekStart {
+		return 0, errors.New("sink/multi: a member's reader can only seek to its start")
+	}
+	m, f := r.m, r.m.f
+	f.mu.Lock()
+	if m.state != reading {
+		f.mu.Unlock()
+		return 0, errors.New("sink/multi: seek of a finished member's reader")
+	}
+	m.state = rewinding
+	m.pr.CloseWithError(errRewound) // the current pass drops m
+	f.changed.Broadcast()
+	f.mu.Unlock()
+	select {
+	case err := <-m.restart:
+		return 0, err
+	case <-f.ctx.Done():
+		return 0, f.ctx.Err()
+	}
+}
+
+// run calls put for every member at once, each with its reader, streams the
+// source to them, and returns their errors.
+func (f *fanout) run(put func(i int, r io.Reader) error) []error {
+	errs := make([]error, len(f.members))
+	pass := make([]*io.PipeWriter, len(f.members))
+	f.mu.Lock()
+	for i, m := range f.members {
+		pass[i] = m.newPipe()
+	}
+	f.mu.Unlock()
+	var wg sync.WaitGroup
+	for i, m := range f.members {
+		wg.Go(func() {
+			err := put(i, m.reader())
+			f.mu.Lock()
+			m.state = finished
+			m.pr.CloseWithError(errMemberDone) // a pass still writing drops m
+			f.changed.Broadcast()
+			f.mu.Unlock()
+			errs[i] = err
+		})
+	}
+	for {
+		f.copy(pass)
+		pass = pass[:0]
+		f.mu.Lock()
+		var waiting []*fanMember
+		for {
+			busy := false
+			waiting = waiting[:0]
+			for _, m := range f.members {
+				switch m.state {
+				case reading:
+					busy = true
+				case rewinding:
+					waiting = append(waiting, m)
+				}
+			}
+			if !busy {
+				break
+			}
+			f.changed.Wait()
+		}
+		f.mu.Unlock()
+		if len(waiting) == 0 {
+			break // every member finished
+		}
+		// Only seekable readers rewind, so f.seeker is set.
+		_, err := f.seeker.Seek(0, io.SeekStart)
+		f.mu.Lock()
+		for _, m := range waiting {
+			pw := m.newPipe()
+			if err != nil {
+				pw.CloseWithError(err)
+			} else {
+				pass = append(pass, pw)
+			}
+			m.restart <- err
+		}
+		f.mu.Unlock()
+	}
+	wg.Wait()
+	return errs
+}
+
+// copy streams the source to the pipes of one pass until it ends, or until
+// no member reads any more, and closes the pipes with the source's error
+// (none at io.EOF).
+func (f *fanout) copy(pass []*io.PipeWriter) {
+	live := slices.Clone(pass)
+	var err error
+	for len(live) > 0 && err == nil {
+		var n int
+		n, err = f.src.Read(f.buf)
+		if n > 0 {
+			live = write(live, f.buf[:n])
+		}
+	}
+	if err == io.EOF {
+		err = nil
+	}
+	for _, pw := range pass {
+		pw.CloseWithError(err)
+	}
+}
+
+// write writes p to every pipe at once and returns those that took it all;
+// the others' readers left.
+func write(pipes []*io.PipeWriter, p []byte) []*io.PipeWriter {
+	if len(pipes) == 1 {
+		if _, err := pipes[0].Write(p); err != nil {
+			return nil
+		}
+		return pipes
+	}
+	ok := make([]bool, len(pipes))
+	var wg sync.WaitGroup
+	for i, pw := range pipes {
+		wg.Go(func() {
+			_, err := pw.Write(p)
+			ok[i] = err == nil
+		})
+	}
+	wg.Wait()
+	live := pipes[:0]
+	for i, pw := range pipes {
+		if ok[i] {
+			live = append(live, pw)
+		}
+	}
+	return live
+}
