@@ -27,6 +27,31 @@
 // buffer is held in memory. Every object ends with a SHA-256 checksum of its
 // content, computed while it streams.
 //
+// # Compression and encryption
+//
+// Options.Compression stores objects zstd- or gzip-compressed, and
+// Options.Encryption encrypts them with age (filippo.io/age) before they
+// reach the sink: X25519 recipients, or a passphrase (EncryptWithPassphrase).
+// The encoding is recorded in the name (dictdb_backup_<sec>_<usec>.json.zst.age)
+// and in the header inside, so a reader never guesses. The defaults are
+// neither: uncompressed JSON objects stay readable by the Python DictDB.
+// Restore opens encrypted objects with restore.WithIdentities; without the
+// key it fails with an error naming the object. Zstd is the better choice
+// for speed and size; gzip is there for tools that know nothing else.
+//
+// # Observing
+//
+// Stats returns counters and the last backup's kind, key, size and
+// duration. Options.Logger receives a log/slog record per backup, and
+// Options.OnBackup an Event; package backup/metrics turns those into
+// Prometheus metrics.
+//
+// # Retention
+//
+// Prune deletes the backup points a Retention policy does not keep, and no
+// object a kept point needs. Options.Retention applies it after every full
+// backup.
+//
 // # One writer per sink prefix
 //
 // Before each backup the Manager lists the sink. The first time, it makes

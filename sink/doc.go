@@ -26,4 +26,13 @@
 //	if errors.Is(err, sink.ErrNotFound) {
 //		// no such backup
 //	}
+//
+// # Wrappers
+//
+// [WithRetry] retries transient failures with backoff (object stores opened
+// by URL get it from the retries= parameter). [Multi] fans writes out to
+// several sinks, local disk and S3 say, and succeeds when all of them, or a
+// [Quorum], stored the object; its errors name each sink. The
+// backup/metrics package wraps a sink to count its operations for
+// Prometheus.
 package sink
