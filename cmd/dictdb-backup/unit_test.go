@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dictdb/dictdb-go/backup"
+	"github.com/dictdb/dictdb-go/restore"
+)
+
+func TestHumanSize(t *testing.T) {
+	for n, want := range map[int64]string{
+		0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB", 1258291: "1.2 MiB",
+		5 << 30: "5.0 GiB", 3 << 40: "3.0 TiB", 2 << 50: "2.0 PiB", 4096 << 50: "4096.0 PiB",
+	} {
+		assert.Equal(t, want, humanSize(n), n)
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	for in, want := range map[string]time.Time{
+		"2025-11-26T12:00:00Z":             time.Date(2025, 11, 26, 12, 0, 0, 0, time.UTC),
+		"2025-11-26T13:00:00.123456+01:00": time.Date(2025, 11, 26, 12, 0, 0, 123456000, time.UTC),
+		"1764158400":                       time.Unix(1764158400, 0),
+		"1764158400.5":                     time.Unix(1764158400, 500000000),
+		"1764158400.000001":                time.Unix(1764158400, 1000),
+	} {
+		got, err := parseTime(in)
+		require.NoError(t, err, in)
+		assert.True(t, want.Equal(got), "%s: %v", in, got)
+	}
+	for _, in := range []string{"", "yesterday", "2025-11-26", "1764158400.", ".5", "-1", "1e9", "1764158400.1234567890", "99999999999999999999"} {
+		_, err := parseTime(in)
+		assert.Error(t, err, in)
+	}
+}
+
+func TestParseInterspersed(t *testing.T) {
+	for _, tc := range []struct {
+		args, pos []string
+		json      bool
+		out       string
+	}{
+		{[]string{"a", "b"}, []string{"a", "b"}, false, ""},
+		{[]string{"--json", "a", "--out", "x", "b"}, []string{"a", "b"}, true, "x"},
+		{[]string{"a", "--json", "b", "--out=x"}, []string{"a", "b"}, true, "x"},
+		{[]string{"a", "--", "--json", "-x"}, []string{"a", "--json", "-x"}, false, ""},
+		{[]string{"--out", "--", "a"}, []string{"a"}, false, "--"},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		j := fs.Bool("json", false, "")
+		out := fs.String("out", "", "")
+		pos, err := parseInterspersed(fs, tc.args)
+		require.NoError(t, err, tc.args)
+		assert.Equal(t, tc.pos, pos, tc.args)
+		assert.Equal(t, tc.json, *j, tc.args)
+		assert.Equal(t, tc.out, *out, tc.args)
+	}
+}
+
+func TestPlanPath(t *testing.T) {
+	at := func(s int) time.Time { return time.Unix(1764158400+int64(s), 0).UTC() }
+	p := func(key, kind string, s int, seq uint64, base string) restore.Point {
+		return restore.Point{Key: key, Kind: kind, Time: at(s), Seq: seq, Size: int64(100 * seq), Chain: "c-" + base, Base: base}
+	}
+	points := []restore.Point{
+		p("F1", "full", 0, 10, "F1"), p("D1", "delta", 1, 12, "F1"), p("D2", "delta", 2, 15, "F1"),
+		p("F2", "full", 3, 15, "F2"), p("D3", "delta", 4, 20, "F2"),
+	}
+	keys := func(ps []restore.Point) string {
+		var ks []string
+		for _, p := range ps {
+			ks = append(ks, p.Key)
+		}
+		return strings.Join(ks, " ")
+	}
+	seq := func(n uint64) *uint64 { return &n }
+	for _, tc := range []struct {
+		o    restoreOptions
+		want string
+	}{
+		{restoreOptions{}, "F2 D3"},
+		{restoreOptions{time: at(2)}, "F1 D1 D2"},
+		{restoreOptions{time: at(3)}, "F2"},
+		{restoreOptions{time: at(100)}, "F2 D3"},
+		{restoreOptions{time: at(-1)}, ""},
+		{restoreOptions{seq: seq(14)}, "F1 D1"},
+		{restoreOptions{seq: seq(15)}, "F2"},
+		{restoreOptions{seq: seq(9)}, ""},
+	} {
+		assert.Equal(t, tc.want, keys(planPath(points, &tc.o)), "%+v", tc.o)
+	}
+}
+
+// The progress bar's total is what the restore reads in full: the counting
+// sink sees at least that many bytes of the planned objects.
+func TestProgressCountsPlannedObjects(t *testing.T) {
+	f := localFixture(t, backup.Options{})
+	ctx := context.Background()
+	for _, o := range []restoreOptions{{}, {time: f.points[2].Time}, {seq: &f.points[4].Seq}} {
+		path := planPath(f.points, &o)
+		require.NotEmpty(t, path)
+		keys := map[string]bool{}
+		var total int64
+		for _, p := range path {
+			keys[p.Key] = true
+			total += p.Size
+		}
+		var counted atomic.Int64 // headers are read concurrently
+		cs := &countingSink{Sink: f.sink, keys: keys, add: func(n int64) { counted.Add(n) }}
+		var err error
+		switch {
+		case o.seq != nil:
+			_, err = restore.ToSeq(ctx, cs, *o.seq)
+		case !o.time.IsZero():
+			_, err = restore.ToTime(ctx, cs, o.time)
+		default:
+			_, err = restore.Latest(ctx, cs)
+		}
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, counted.Load(), total, "%+v", o)
+		assert.LessOrEqual(t, counted.Load(), 2*total, "headers are read once more at most")
+	}
+}
+
+// run works in-process too, and the progress bar reaches 100%.
+func TestRunInProcess(t *testing.T) {
+	f := localFixture(t, backup.Options{})
+	var stdout, stderr bytes.Buffer
+	out := filepath.Join(t.TempDir(), "db.json")
+	code := run(context.Background(), []string{"restore", f.url, "--out", out, "--progress", "always"}, &stdout, &stderr)
+	require.Equal(t, exitOK, code, stderr.String())
+	assert.Contains(t, stderr.String(), "100%")
+	f.requireRestored(t, out, "json", f.points[len(f.points)-1])
+
+	stdout.Reset()
+	stderr.Reset()
+	code = run(context.Background(), []string{"list", "mem://"}, &stdout, &stderr)
+	assert.Equal(t, exitOK, code)
+	assert.Equal(t, "no backup points in mem://\n", stderr.String())
+}
+
+func TestScrub(t *testing.T) {
+	a := &app{secrets: []string{"hunter2"}}
+	assert.Equal(t, "pass xxxxx and xxxxx", a.scrub("pass hunter2 and hunter2"))
+
+	a = &app{cmd: listCommand, stderr: io.Discard}
+	s, err := a.open(context.Background(), "mem://user:hunter3@", false)
+	require.NoError(t, err)
+	defer s.Close()
+	assert.Equal(t, "mem://user:xxxxx@", s.url)
+	_, err = a.open(context.Background(), "mem://?session_token=tok-42", false)
+	require.Error(t, err)
+	assert.Equal(t, exitUsage, a.fail(err))
+	assert.NotContains(t, err.Error(), "tok-42")
+	assert.Equal(t, "xxxxx xxxxx", a.scrub("hunter3 tok-42"))
+	assert.True(t, isSecretParam("secret_access_key"))
+	assert.True(t, isSecretParam("sas_token"))
+	assert.True(t, isSecretParam("sig"))
+	assert.False(t, isSecretParam("kms_key_id"))
+	assert.False(t, isSecretParam("region"))
+}
