@@ -2,6 +2,7 @@ package sink
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -51,16 +52,21 @@ func Schemes() []string {
 func Open(ctx context.Context, rawURL string) (Sink, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("sink: invalid URL %q: %w", rawURL, err)
+		// The URL may hold credentials: report the reason, not the URL.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, fmt.Errorf("sink: invalid URL: %w", err)
 	}
 	if u.Scheme == "" {
-		return nil, fmt.Errorf("sink: URL %q has no scheme (supported: %s)", rawURL, schemeList())
+		return nil, fmt.Errorf("sink: URL %q has no scheme (supported: %s)", Redact(u), schemeList())
 	}
 	registryMu.RLock()
 	open, ok := registry[u.Scheme]
 	registryMu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("sink: unknown scheme %q in %q (supported: %s; import github.com/dictdb/dictdb-go/sink/all to enable every backend)", u.Scheme, rawURL, schemeList())
+		return nil, fmt.Errorf("sink: unknown scheme %q in %q (supported: %s; import github.com/dictdb/dictdb-go/sink/all to enable every backend)", u.Scheme, Redact(u), schemeList())
 	}
 	s, err := open(ctx, u)
 	if err != nil {
