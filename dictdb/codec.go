@@ -25,8 +25,14 @@ type Format string
 // loader ignores.
 const FormatJSON Format = "json"
 
+// FormatBinary is a compact binary twin of FormatJSON: the same document in
+// standard CBOR (RFC 8949), which any CBOR library reads. It starts with the
+// self-describe tag 55799 (BinaryMagic), integers stay integers and floats
+// are always doubles; binary.go describes the layout.
+const FormatBinary Format = "cbor"
+
 // Formats lists the formats this build reads and writes.
-func Formats() []Format { return []Format{FormatJSON} }
+func Formats() []Format { return []Format{FormatJSON, FormatBinary} }
 
 // Ext returns the file extension of the format, with the dot (".json").
 func (f Format) Ext() string { return "." + string(f) }
@@ -144,6 +150,9 @@ func (s *Snapshot) Encode(w io.Writer, f Format, meta Meta) error {
 	if err := f.Check(); err != nil {
 		return err
 	}
+	if f == FormatBinary {
+		return s.encodeBinary(w, meta)
+	}
 	e := &encoder{w: w, buf: make([]byte, 0, flushSize+4096)}
 	if err := e.header(meta, fieldTables, fieldSeq); err != nil {
 		return err
@@ -254,6 +263,9 @@ func LoadFile(path string, f Format) (*DB, error) {
 func LoadMeta(r io.Reader, f Format) (*DB, Meta, error) {
 	if err := f.Check(); err != nil {
 		return nil, nil, err
+	}
+	if f == FormatBinary {
+		return loadMetaBinary(r)
 	}
 	d := jsonv.NewDecoder(r)
 	db := New()

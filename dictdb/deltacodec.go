@@ -20,6 +20,9 @@ func EncodeDelta(w io.Writer, f Format, d *Delta, meta Meta) error {
 	if err := f.Check(); err != nil {
 		return err
 	}
+	if f == FormatBinary {
+		return encodeDeltaBinary(w, d, meta)
+	}
 	e := &encoder{w: w, buf: make([]byte, 0, flushSize+4096)}
 	if err := e.header(meta, fieldTables, fieldType, fieldDropped); err != nil {
 		return err
@@ -82,6 +85,9 @@ func EncodeDelta(w io.Writer, f Format, d *Delta, meta Meta) error {
 func DecodeDelta(r io.Reader, f Format) (*Delta, Meta, error) {
 	if err := f.Check(); err != nil {
 		return nil, nil, err
+	}
+	if f == FormatBinary {
+		return decodeDeltaBinary(r)
 	}
 	dec := jsonv.NewDecoder(r)
 	d := &Delta{Tables: map[string]*TableDelta{}}

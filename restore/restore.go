@@ -53,7 +53,8 @@ func (e *GapError) Error() string {
 // Is reports whether target is ErrCorrupt.
 func (e *GapError) Is(target error) bool { return target == ErrCorrupt }
 
-// sniff returns the format of a serialized object from its first byte.
+// sniff returns the format of a serialized object from its first bytes,
+// skipping leading whitespace.
 func sniff(br *bufio.Reader) (dictdb.Format, error) {
 	for {
 		b, err := br.Peek(1)
@@ -67,8 +68,10 @@ func sniff(br *bufio.Reader) (dictdb.Format, error) {
 		case ' ', '\t', '\r', '\n':
 			br.ReadByte()
 			continue
-		case '{':
-			return dictdb.FormatJSON, nil
+		}
+		prefix, _ := br.Peek(len(dictdb.BinaryMagic))
+		if f, ok := dictdb.DetectFormat(prefix); ok {
+			return f, nil
 		}
 		return "", fmt.Errorf("%w: unrecognised content (first byte 0x%02x)", dictdb.ErrUnknownFormat, b[0])
 	}
