@@ -30,6 +30,10 @@ targets=(
   "./dictdb/ FuzzDecodeDelta"
   "./dictdb/ FuzzApplyDelta"
   "./internal/object/ FuzzHeader"
+  "./internal/cborv/ FuzzCBORDecode"
+  "./internal/cborv/ FuzzRoundTrip"
+  "./dictdb/ FuzzLoadBinary"
+  "./internal/object/ FuzzScanBinary"
 )
 
 for t in "${targets[@]}"; do
