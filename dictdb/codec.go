@@ -422,17 +422,29 @@ func decodeTable(d *jsonv.Decoder, db *DB, name string) (*Table, error) {
 	spec := TableSpec{PrimaryKey: "id"}
 	// Records are checked against the spec known when "records" starts. The
 	// Python writer puts the spec first; if a spec field comes later, the
-	// records are checked again against the final spec.
+	// records are checked again against the final spec. Records that come
+	// before the primary key (key order is free in JSON) are held until the
+	// end, since their keys are unknown.
 	var t *Table
-	rebuild := false
+	var held []Record
+	rebuild, pkSeen, seenRecords := false, false, false
 	err := eachKey(d, "table "+strconv.Quote(name), func(key string) error {
 		switch key {
 		case "primary_key", "schema":
 			rebuild = rebuild || t != nil
+			pkSeen = pkSeen || key == "primary_key"
 			return decodeSpecField(d, name, key, &spec)
 		case "records":
-			if t != nil {
+			if seenRecords {
 				return corruptf("table %q: two record lists", name)
+			}
+			seenRecords = true
+			if !pkSeen {
+				return eachElem(d, "table "+strconv.Quote(name)+" records", func(i int) error {
+					r, err := decodeRecord(d, name, i)
+					held = append(held, r)
+					return err
+				})
 			}
 			provisional := spec
 			if validateSpec(name, provisional) != nil {
@@ -440,15 +452,11 @@ func decodeTable(d *jsonv.Decoder, db *DB, name string) (*Table, error) {
 			}
 			t = newTable(db, name, provisional)
 			return eachElem(d, "table "+strconv.Quote(name)+" records", func(i int) error {
-				v, err := d.Value()
+				r, err := decodeRecord(d, name, i)
 				if err != nil {
-					return corruptf("table %q record %d: %v", name, i, err)
+					return err
 				}
-				m, ok := v.(map[string]any)
-				if !ok {
-					return corruptf("table %q record %d: not an object", name, i)
-				}
-				return t.loadRecord(Record(m), i)
+				return t.loadRecord(r, i)
 			})
 		}
 		return d.Skip()
@@ -458,6 +466,15 @@ func decodeTable(d *jsonv.Decoder, db *DB, name string) (*Table, error) {
 	}
 	if err := validateSpec(name, spec); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if held != nil {
+		t = newTable(db, name, spec)
+		for i, r := range held {
+			if err := t.loadRecord(r, i); err != nil {
+				return nil, err
+			}
+		}
+		return t, nil
 	}
 	if t == nil {
 		return newTable(db, name, spec), nil
@@ -473,6 +490,19 @@ func decodeTable(d *jsonv.Decoder, db *DB, name string) (*Table, error) {
 		return err == nil
 	})
 	return final, err
+}
+
+// decodeRecord decodes the i-th record of table name.
+func decodeRecord(d *jsonv.Decoder, name string, i int) (Record, error) {
+	v, err := d.Value()
+	if err != nil {
+		return nil, corruptf("table %q record %d: %v", name, i, err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, corruptf("table %q record %d: not an object", name, i)
+	}
+	return Record(m), nil
 }
 
 // loadRecord adds the i-th record of a file being loaded.

@@ -436,6 +436,40 @@ func TestLoadPythonFile(t *testing.T) {
 	assert.Equal(t, int64(11), id)
 }
 
+// Key order in a JSON object is free: the table spec may follow the records.
+func TestLoadSpecAfterRecords(t *testing.T) {
+	for _, doc := range []string{
+		`{"tables": {"t": {"records": [{"event_id": 2, "x": 1.5}, {"event_id": 1, "x": 0.0}], "schema": {"event_id": "int", "x": "float"}, "primary_key": "event_id"}}}`,
+		`{"tables": {"t": {"records": [{"event_id": 2, "x": 1.5}, {"event_id": 1}], "primary_key": "event_id", "schema": null}}}`,
+		`{"tables": {"t": {"schema": null, "records": [{"event_id": 2, "x": 1.5}, {"event_id": 1}], "primary_key": "event_id"}}}`,
+	} {
+		for _, f := range Formats() {
+			db, err := Load(strings.NewReader(doc), FormatJSON)
+			require.NoError(t, err, doc)
+			tb, err := db.Table("t")
+			require.NoError(t, err)
+			assert.Equal(t, "event_id", tb.PrimaryKey())
+			assert.Equal(t, 2, tb.Count())
+			r, ok := tb.Get(2)
+			require.True(t, ok)
+			assert.Equal(t, 1.5, r["x"])
+			id, err := tb.Insert(Record{"x": 2.0})
+			require.NoError(t, err)
+			assert.Equal(t, int64(3), id, "auto-increment continues above the loaded keys")
+			var buf bytes.Buffer
+			require.NoError(t, db.Save(&buf, f))
+			back, err := Load(&buf, f)
+			require.NoError(t, err)
+			bt, err := back.Table("t")
+			require.NoError(t, err)
+			assert.Equal(t, tb.Select(nil), bt.Select(nil))
+			assert.Equal(t, "event_id", bt.PrimaryKey())
+		}
+	}
+	_, err := Load(strings.NewReader(`{"tables": {"t": {"records": [{"x": 1}], "primary_key": "event_id"}}}`), FormatJSON)
+	assert.ErrorIs(t, err, ErrCorrupt, "a held record without the key is still refused")
+}
+
 func TestLoadRejectsBadInput(t *testing.T) {
 	cases := []struct{ name, in string }{
 		{"empty", ``},
