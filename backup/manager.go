@@ -656,38 +656,39 @@ func (m *Manager) put(ctx context.Context, key string, encode func(io.Writer) er
 	return nil
 }
 
-// encodingReader reads what an encoder writes, through a pipe fed by a
-// goroutine. Seek(0, io.SeekStart) stops the encoder and starts it again.
+// encodingReader reads what an encoder writes, through a buffered pipe fed
+// by a goroutine, so that encoding and the sink's writing overlap.
+// Seek(0, io.SeekStart) stops the encoder and starts it again.
 type encodingReader struct {
 	encode func(io.Writer) error
-	pr     *io.PipeReader
+	pipe   *chunkPipe
 	done   chan error
 }
 
 var errReaderDone = errors.New("backup: reader closed")
 
 func (e *encodingReader) start() {
-	pr, pw := io.Pipe()
+	p := newChunkPipe()
 	done := make(chan error, 1)
 	go func() {
-		err := e.encode(pw)
-		pw.CloseWithError(err)
+		err := e.encode(p)
+		p.closeWrite(err)
 		done <- err
 	}()
-	e.pr, e.done = pr, done
+	e.pipe, e.done = p, done
 }
 
 // stop ends the current encoding and returns its error, if it was not
 // caused by the stop.
 func (e *encodingReader) stop() error {
-	e.pr.CloseWithError(errReaderDone) // unblocks the encoder if nobody reads
+	e.pipe.stop() // unblocks the encoder if nobody reads
 	if err := <-e.done; err != nil && !errors.Is(err, errReaderDone) {
 		return err
 	}
 	return nil
 }
 
-func (e *encodingReader) Read(p []byte) (int, error) { return e.pr.Read(p) }
+func (e *encodingReader) Read(p []byte) (int, error) { return e.pipe.Read(p) }
 
 // Seek supports only Seek(0, io.SeekStart): encoding starts over.
 func (e *encodingReader) Seek(offset int64, whence int) (int64, error) {

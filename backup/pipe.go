@@ -1,0 +1,110 @@
+package backup
+
+import (
+	"io"
+	"sync"
+)
+
+// Sizes of the buffers between an encoder and the sink reading it.
+const (
+	pipeChunk   = 64 << 10
+	pipeBuffers = 4
+)
+
+// chunkPipe is io.Pipe with buffers: the encoder can run up to
+// pipeBuffers chunks ahead of the sink, so encoding and writing overlap
+// instead of taking turns. Its memory is bounded by the buffers.
+type chunkPipe struct {
+	full chan []byte // chunks for the reader, in order; closed by closeWrite
+	free chan []byte // empty buffers for the writer
+
+	stopOnce sync.Once
+	stopped  chan struct{} // closed by stop: the reader gave up
+
+	werr error  // the writer's error, set before full is closed
+	wbuf []byte // the chunk being filled (writer side)
+
+	rbuf  []byte // unread part of the current chunk (reader side)
+	rfull []byte // the current chunk's buffer, to recycle
+}
+
+func newChunkPipe() *chunkPipe {
+	p := &chunkPipe{
+		full:    make(chan []byte, pipeBuffers),
+		free:    make(chan []byte, pipeBuffers),
+		stopped: make(chan struct{}),
+	}
+	for i := 0; i < pipeBuffers; i++ {
+		p.free <- make([]byte, 0, pipeChunk)
+	}
+	return p
+}
+
+// Write copies b into chunks, blocking while every buffer waits for the
+// reader. After stop it returns errReaderDone.
+func (p *chunkPipe) Write(b []byte) (int, error) {
+	n := 0
+	for len(b) > 0 {
+		if p.wbuf == nil {
+			select {
+			case buf := <-p.free:
+				p.wbuf = buf[:0]
+			case <-p.stopped:
+				return n, errReaderDone
+			}
+		}
+		k := copy(p.wbuf[len(p.wbuf):cap(p.wbuf)], b)
+		p.wbuf = p.wbuf[:len(p.wbuf)+k]
+		b, n = b[k:], n+k
+		if len(p.wbuf) == cap(p.wbuf) {
+			if err := p.send(); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}
+
+func (p *chunkPipe) send() error {
+	select {
+	case p.full <- p.wbuf:
+		p.wbuf = nil
+		return nil
+	case <-p.stopped:
+		return errReaderDone
+	}
+}
+
+// closeWrite ends the stream: the reader gets the rest, then err (io.EOF
+// if nil).
+func (p *chunkPipe) closeWrite(err error) {
+	if err == nil && len(p.wbuf) > 0 {
+		err = p.send()
+	}
+	p.werr = err
+	close(p.full)
+}
+
+// Read reads what the writer wrote, in order.
+func (p *chunkPipe) Read(b []byte) (int, error) {
+	for len(p.rbuf) == 0 {
+		if p.rfull != nil {
+			p.free <- p.rfull[:0] // never blocks: there are pipeBuffers buffers
+			p.rfull = nil
+		}
+		buf, ok := <-p.full
+		if !ok {
+			if p.werr != nil {
+				return 0, p.werr
+			}
+			return 0, io.EOF
+		}
+		p.rfull, p.rbuf = buf, buf
+	}
+	n := copy(b, p.rbuf)
+	p.rbuf = p.rbuf[n:]
+	return n, nil
+}
+
+// stop tells the writer that nobody reads any more.
+func (p *chunkPipe) stop() { p.stopOnce.Do(func() { close(p.stopped) }) }
