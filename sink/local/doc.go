@@ -4,15 +4,32 @@
 // The key "a/b/c.json" is stored as the file <dir>/a/b/c.json; slashes in
 // keys become subdirectories, which are created as needed and never removed.
 //
+// # Confinement
+//
+// Nothing the Sink does resolves outside its directory. Every path is
+// resolved the openat way, component by component beneath the directory
+// (through [os.Root]), never by checking strings. A symbolic link is
+// followed only if it is relative and stays inside the directory. Get
+// refuses a key whose path leaves the directory through a link, and Put and
+// Delete refuse one whose parent directories do, each with an error that
+// names the key (not [sink.ErrNotFound]). A link at the key's own path is
+// never written or removed through: Put renames the new object over the
+// link, and Delete removes the link, not its target. List never follows
+// links: it neither reports nor descends into them, wherever they point.
+// The directory given to [New] is trusted and may itself be reached
+// through a link.
+//
 // # Atomic writes
 //
 // Put never writes to the final path directly. It streams the object into a
 // temporary file named ".dictdb-tmp-<random>" in the same directory as the
 // final file, fsyncs it, closes it, renames it onto the final path (an atomic
 // replace on POSIX file systems) and finally fsyncs the directory so the
-// rename itself is durable. If anything fails, or the context is cancelled,
-// the temporary file is removed and the previous object (if any) stays in
-// place.
+// rename itself is durable. If anything fails before the rename, or the
+// context is cancelled, the temporary file is removed and the previous
+// object (if any) stays in place. If only the final directory fsync fails,
+// the new object is already visible under its key, but Put reports the
+// error because the rename may not survive a crash.
 //
 // # Crash behaviour
 //

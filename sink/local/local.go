@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -41,21 +43,35 @@ func New(dir string) (*Sink, error) {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, fmt.Errorf("sink/local: new %s: %w", dir, err)
 	}
-	if err := removeTempFiles(root); err != nil {
+	s := &Sink{root: root}
+	r, err := s.open()
+	if err != nil {
+		return nil, fmt.Errorf("sink/local: new %s: %w", dir, err)
+	}
+	defer r.Close()
+	if err := removeTempFiles(r); err != nil {
 		return nil, fmt.Errorf("sink/local: new %s: removing temporary files: %w", dir, err)
 	}
-	return &Sink{root: root}, nil
+	return s, nil
 }
 
-// removeTempFiles deletes every regular file under root whose name starts
-// with TempPrefix.
-func removeTempFiles(root string) error {
-	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+// open opens the sink's directory as an [os.Root]. Every file operation
+// goes through it, so no path, and no symbolic link met on the way, can
+// resolve outside the directory. The root is opened per operation, so a
+// Sink holds no file descriptor between calls.
+func (s *Sink) open() (*os.Root, error) {
+	return os.OpenRoot(s.root)
+}
+
+// removeTempFiles deletes every regular file under r whose name starts
+// with TempPrefix. It does not follow symbolic links.
+func removeTempFiles(r *os.Root) error {
+	return fs.WalkDir(r.FS(), ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.Type().IsRegular() && strings.HasPrefix(d.Name(), TempPrefix) {
-			if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if err := r.Remove(filepath.FromSlash(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}
 		}
@@ -63,8 +79,8 @@ func removeTempFiles(root string) error {
 	})
 }
 
-// path validates key and returns the file path that stores it.
-func (s *Sink) path(key string) (string, error) {
+// checkKey validates key and returns its name relative to the root.
+func checkKey(key string) (string, error) {
 	if err := sink.ValidateKey(key); err != nil {
 		return "", err
 	}
@@ -73,12 +89,7 @@ func (s *Sink) path(key string) (string, error) {
 			return "", fmt.Errorf("%w %q: segment starts with reserved prefix %q", sink.ErrInvalidKey, key, TempPrefix)
 		}
 	}
-	p := filepath.Join(s.root, filepath.FromSlash(key))
-	rel, err := filepath.Rel(s.root, p)
-	if err != nil || rel == "." || !filepath.IsLocal(rel) {
-		return "", fmt.Errorf("%w %q: resolves outside the sink directory", sink.ErrInvalidKey, key)
-	}
-	return p, nil
+	return filepath.FromSlash(key), nil
 }
 
 // Put atomically stores the content of r as the file for key; see the
@@ -86,36 +97,59 @@ func (s *Sink) path(key string) (string, error) {
 // fails, the new object is already visible but an error is returned because
 // its durability is not guaranteed.
 func (s *Sink) Put(ctx context.Context, key string, r io.Reader) error {
-	p, err := s.path(key)
+	name, err := checkKey(key)
 	if err != nil {
 		return fmt.Errorf("sink/local: put: %w", err)
 	}
-	if err := s.put(ctx, p, r); err != nil {
+	if err := s.put(ctx, name, r); err != nil {
 		return fmt.Errorf("sink/local: put %s: %w", key, err)
 	}
 	return nil
 }
 
-func (s *Sink) put(ctx context.Context, path string, r io.Reader) (err error) {
+func (s *Sink) put(ctx context.Context, name string, r io.Reader) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// Like New, Put creates the directory if it has been removed since.
+	if err := os.MkdirAll(s.root, 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, TempPrefix+"*")
+	root, err := s.open()
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
+	defer root.Close()
+	dir, base := filepath.Split(name)
+	dir = filepath.Clean(dir) // "." for a key without a slash
+	if err := root.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	// Resolve the directory once; the temp file, the rename and the
+	// directory sync all happen relative to it.
+	d, err := root.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return putIn(ctx, d, base, r)
+}
+
+// putIn writes r to a temporary file in d, syncs it and renames it to base.
+// The rename replaces whatever entry base is, a symbolic link included; it
+// never writes through a link.
+func putIn(ctx context.Context, d *os.Root, base string, r io.Reader) (err error) {
+	f, tmp, err := createTemp(d)
+	if err != nil {
+		return err
+	}
 	closed, renamed := false, false
 	defer func() {
 		if err != nil && !closed {
 			_ = f.Close()
 		}
 		if err != nil && !renamed {
-			_ = os.Remove(tmp)
+			_ = d.Remove(tmp)
 		}
 	}()
 	if err := f.Chmod(0o644); err != nil {
@@ -135,41 +169,68 @@ func (s *Sink) put(ctx context.Context, path string, r io.Reader) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := d.Rename(tmp, base); err != nil {
 		return err
 	}
 	renamed = true
-	return syncDir(dir)
+	return syncDir(d)
+}
+
+// createTemp creates a new file named TempPrefix+<random> in d, mode 0o600,
+// and returns it with its name.
+func createTemp(d *os.Root) (*os.File, string, error) {
+	for range 100 {
+		name := TempPrefix + strconv.FormatUint(rand.Uint64(), 36)
+		f, err := d.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, name, err
+	}
+	return nil, "", errors.New("cannot create a temporary file: too many name collisions")
 }
 
 // syncDir fsyncs a directory so that entries renamed into it are durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+func syncDir(d *os.Root) error {
+	f, err := d.Open(".")
 	if err != nil {
 		return err
 	}
-	if err := d.Sync(); err != nil {
-		_ = d.Close()
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
 		return fmt.Errorf("sync directory: %w", err)
 	}
-	return d.Close()
+	return f.Close()
 }
 
 // Get opens the file for key. The returned reader is an *os.File.
 func (s *Sink) Get(ctx context.Context, key string) (io.ReadCloser, error) {
-	p, err := s.path(key)
+	name, err := checkKey(key)
 	if err != nil {
 		return nil, fmt.Errorf("sink/local: get: %w", err)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("sink/local: get %s: %w", key, err)
-	}
-	f, err := os.Open(p)
+	f, err := s.get(ctx, name)
 	if err != nil {
 		if isNotExist(err) {
 			err = sink.ErrNotFound
 		}
 		return nil, fmt.Errorf("sink/local: get %s: %w", key, err)
+	}
+	return f, nil
+}
+
+func (s *Sink) get(ctx context.Context, name string) (*os.File, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	root, err := s.open()
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close() // f keeps its own descriptor
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, err
 	}
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
@@ -177,15 +238,16 @@ func (s *Sink) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	}
 	if err != nil {
 		_ = f.Close()
-		return nil, fmt.Errorf("sink/local: get %s: %w", key, err)
+		return nil, err
 	}
 	return f, nil
 }
 
 // List returns the objects whose key starts with prefix, sorted by key. It
-// only walks the directories that can contain matching keys. Temporary
-// files, directories, non-regular files and files whose path is not a valid
-// key are not listed.
+// only walks the directories that can contain matching keys, and never
+// follows a symbolic link. Temporary files, directories, symbolic links,
+// other non-regular files and files whose path is not a valid key are not
+// listed.
 func (s *Sink) List(ctx context.Context, prefix string) ([]sink.ObjectInfo, error) {
 	infos, err := s.list(ctx, prefix)
 	if err != nil {
@@ -199,27 +261,19 @@ func (s *Sink) list(ctx context.Context, prefix string) ([]sink.ObjectInfo, erro
 		return nil, err
 	}
 	infos := make([]sink.ObjectInfo, 0)
-	// Start at the deepest directory the prefix names completely. If that
-	// part is not a valid key, no valid key can start with prefix.
-	start := s.root
-	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
-		p, err := s.path(prefix[:i])
-		if err != nil {
-			return infos, nil
-		}
-		start = p
-	}
-	fi, err := os.Lstat(start)
+	root, err := s.open()
 	if err != nil {
-		if isNotExist(err) {
+		if isNotExist(err) { // the directory has been removed: it holds nothing
 			return infos, nil
 		}
 		return nil, err
 	}
-	if !fi.IsDir() {
-		return infos, nil
+	defer root.Close()
+	start, ok, err := listStart(root, prefix)
+	if err != nil || !ok {
+		return infos, err
 	}
-	err = filepath.WalkDir(start, func(path string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(root.FS(), start, func(key string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if isNotExist(err) { // removed while walking
 				return nil
@@ -229,14 +283,9 @@ func (s *Sink) list(ctx context.Context, prefix string) ([]sink.ObjectInfo, erro
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if path == s.root {
+		if key == "." {
 			return nil
 		}
-		rel, err := filepath.Rel(s.root, path)
-		if err != nil {
-			return err
-		}
-		key := filepath.ToSlash(rel)
 		if d.IsDir() {
 			// Descend only if keys below this directory can match prefix.
 			dirPrefix := key + "/"
@@ -266,30 +315,71 @@ func (s *Sink) list(ctx context.Context, prefix string) ([]sink.ObjectInfo, erro
 	return infos, nil
 }
 
+// listStart returns the deepest directory (an fs.FS path in root) that the
+// prefix names completely, and false if there is none: the prefix's
+// directory part is not a valid key, or one of its components is missing,
+// is not a directory, or is a symbolic link, which List does not follow.
+func listStart(root *os.Root, prefix string) (string, bool, error) {
+	i := strings.LastIndexByte(prefix, '/')
+	if i < 0 {
+		return ".", true, nil
+	}
+	dir := prefix[:i]
+	if _, err := checkKey(dir); err != nil {
+		return "", false, nil
+	}
+	for j := 0; j <= len(dir); j++ {
+		if j < len(dir) && dir[j] != '/' {
+			continue
+		}
+		fi, err := root.Lstat(filepath.FromSlash(dir[:j]))
+		if err != nil {
+			if isNotExist(err) {
+				return "", false, nil
+			}
+			return "", false, err
+		}
+		if !fi.IsDir() {
+			return "", false, nil
+		}
+	}
+	return dir, true, nil
+}
+
 // Delete removes the file for key. Parent directories are left in place.
-// A key naming a directory is reported as [sink.ErrNotFound].
+// A key naming a directory is reported as [sink.ErrNotFound]. If the key
+// names a symbolic link, the link itself is removed, never its target.
 func (s *Sink) Delete(ctx context.Context, key string) error {
-	p, err := s.path(key)
+	name, err := checkKey(key)
 	if err != nil {
 		return fmt.Errorf("sink/local: delete: %w", err)
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sink/local: delete %s: %w", key, err)
-	}
-	fi, err := os.Lstat(p)
-	if err == nil && fi.IsDir() {
-		err = sink.ErrNotFound
-	}
-	if err == nil {
-		err = os.Remove(p)
-	}
-	if err != nil {
+	if err := s.delete(ctx, name); err != nil {
 		if isNotExist(err) {
 			err = sink.ErrNotFound
 		}
 		return fmt.Errorf("sink/local: delete %s: %w", key, err)
 	}
 	return nil
+}
+
+func (s *Sink) delete(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	root, err := s.open()
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	fi, err := root.Lstat(name)
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		return sink.ErrNotFound
+	}
+	return root.Remove(name)
 }
 
 // Close is a no-op that returns nil; a local Sink holds no resources, and it

@@ -224,3 +224,197 @@ func cancelledContext(t *testing.T) (context.Context, context.CancelFunc) {
 	cancel()
 	return ctx, cancel
 }
+
+// symlink is os.Symlink that fails the test on error.
+func symlink(t *testing.T, target, link string) {
+	t.Helper()
+	require.NoError(t, os.Symlink(target, link))
+}
+
+// requireRefused asserts that err refuses an operation on key: an error
+// that names the key and does not pretend the object is merely absent.
+func requireRefused(t *testing.T, err error, op, key string) {
+	t.Helper()
+	require.Error(t, err, "%s(%q) must be refused", op, key)
+	assert.Contains(t, err.Error(), key, "%s(%q): the error must name the key", op, key)
+	assert.NotErrorIs(t, err, sink.ErrNotFound, "%s(%q)", op, key)
+}
+
+// dirEntries returns the names in dir, sorted.
+func dirEntries(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestDirectorySymlinkOutOfRootIsRefused(t *testing.T) {
+	ctx := t.Context()
+	base := t.TempDir()
+	outside := filepath.Join(base, "outside")
+	require.NoError(t, os.MkdirAll(filepath.Join(outside, "sub"), 0o755))
+	secret := filepath.Join(outside, "secret.txt")
+	require.NoError(t, os.WriteFile(secret, []byte("secret"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(outside, "sub", "deep.txt"), []byte("deep"), 0o644))
+	outsideTemp := filepath.Join(outside, local.TempPrefix+"theirs")
+	require.NoError(t, os.WriteFile(outsideTemp, []byte("not ours"), 0o644))
+
+	root := filepath.Join(base, "root")
+	require.NoError(t, os.MkdirAll(root, 0o755))
+	symlink(t, outside, filepath.Join(root, "evil"))
+	s := newSink(t, root)
+	_, err := os.Stat(outsideTemp)
+	require.NoError(t, err, "New must not clean up temporary files outside the root")
+	require.NoError(t, s.Put(ctx, "keep/a", strings.NewReader("a")))
+
+	for _, key := range []string{"evil/secret.txt", "evil/sub/deep.txt"} {
+		rc, err := s.Get(ctx, key)
+		if err == nil {
+			data, _ := io.ReadAll(rc)
+			_ = rc.Close()
+			t.Errorf("Get(%q) read %q from outside the root", key, data)
+			continue
+		}
+		requireRefused(t, err, "Get", key)
+	}
+
+	for _, key := range []string{"evil/x", "evil/sub/y", "evil/new/z"} {
+		requireRefused(t, s.Put(ctx, key, strings.NewReader("escaped")), "Put", key)
+	}
+	assert.Equal(t, []string{local.TempPrefix + "theirs", "secret.txt", "sub"}, dirEntries(t, outside),
+		"Put must create nothing outside the root")
+	assert.Equal(t, []string{"deep.txt"}, dirEntries(t, filepath.Join(outside, "sub")),
+		"Put must create nothing outside the root")
+
+	for _, key := range []string{"evil/secret.txt", "evil/sub/deep.txt"} {
+		requireRefused(t, s.Delete(ctx, key), "Delete", key)
+	}
+	data, err := os.ReadFile(secret)
+	require.NoError(t, err, "Delete must not remove a file outside the root")
+	assert.Equal(t, "secret", string(data))
+	_, err = os.Stat(filepath.Join(outside, "sub", "deep.txt"))
+	require.NoError(t, err, "Delete must not remove a file outside the root")
+
+	assert.Equal(t, []string{"keep/a"}, listKeys(t, s, ""))
+	for _, prefix := range []string{"evil", "evil/", "evil/sub/", "evil/sub/d"} {
+		assert.Empty(t, listKeys(t, s, prefix), "List(%q) must not report files outside the root", prefix)
+	}
+}
+
+func TestFileSymlinkOutOfRootIsRefused(t *testing.T) {
+	ctx := t.Context()
+	base := t.TempDir()
+	outsideFile := filepath.Join(base, "outside.json")
+	require.NoError(t, os.WriteFile(outsideFile, []byte("secret"), 0o644))
+	root := filepath.Join(base, "root")
+	s := newSink(t, root)
+	require.NoError(t, s.Put(ctx, "d/keep", strings.NewReader("keep")))
+	for _, link := range []string{"link.json", "d/link.json", "gone.json"} {
+		symlink(t, outsideFile, filepath.Join(root, filepath.FromSlash(link)))
+	}
+
+	for _, key := range []string{"link.json", "d/link.json"} {
+		rc, err := s.Get(ctx, key)
+		if err == nil {
+			data, _ := io.ReadAll(rc)
+			_ = rc.Close()
+			t.Errorf("Get(%q) read %q from outside the root", key, data)
+			continue
+		}
+		requireRefused(t, err, "Get", key)
+	}
+	assert.Equal(t, []string{"d/keep"}, listKeys(t, s, ""), "List must not report symbolic links")
+
+	// Delete removes the link itself, never its target.
+	require.NoError(t, s.Delete(ctx, "gone.json"))
+	_, err := os.Lstat(filepath.Join(root, "gone.json"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "Delete must remove the link")
+
+	// Put replaces the link with a regular file; it never writes into the target.
+	for _, key := range []string{"link.json", "d/link.json"} {
+		require.NoError(t, s.Put(ctx, key, strings.NewReader("mine")))
+		fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(key)))
+		require.NoError(t, err)
+		assert.True(t, fi.Mode().IsRegular(), "Put(%q) must replace the link by a regular file", key)
+		assert.Equal(t, []byte("mine"), getBytes(t, s, key))
+	}
+	assert.Equal(t, []string{"d/keep", "d/link.json", "link.json"}, listKeys(t, s, ""))
+
+	data, err := os.ReadFile(outsideFile)
+	require.NoError(t, err, "the target outside the root must survive")
+	assert.Equal(t, "secret", string(data), "the target outside the root must be untouched")
+}
+
+// Symbolic links that stay inside the root are followed by Get, Put and
+// Delete's parent lookup, as long as they are relative; List never reports
+// or descends into them.
+func TestSymlinksInsideRoot(t *testing.T) {
+	ctx := t.Context()
+	base := t.TempDir()
+	real := filepath.Join(base, "real")
+	require.NoError(t, os.MkdirAll(real, 0o755))
+	// The root itself may be reached through a link: the caller chose it.
+	root := filepath.Join(base, "root")
+	symlink(t, real, root)
+	s := newSink(t, root)
+	require.NoError(t, s.Put(ctx, "a/real.json", strings.NewReader("real")))
+	symlink(t, "a/real.json", filepath.Join(root, "alias.json"))
+	symlink(t, "../a/real.json", filepath.Join(root, "a", "up.json"))
+	symlink(t, "a", filepath.Join(root, "adir"))
+	// An absolute link is refused even if it points inside the root.
+	symlink(t, filepath.Join(real, "a", "real.json"), filepath.Join(root, "abs.json"))
+
+	for _, key := range []string{"a/real.json", "alias.json", "a/up.json", "adir/real.json"} {
+		assert.Equal(t, []byte("real"), getBytes(t, s, key), "Get(%q)", key)
+	}
+	_, err := s.Get(ctx, "abs.json")
+	requireRefused(t, err, "Get", "abs.json")
+
+	require.NoError(t, s.Put(ctx, "adir/new.json", strings.NewReader("new")))
+	assert.Equal(t, []byte("new"), getBytes(t, s, "a/new.json"))
+	assert.Equal(t, []string{"a/new.json", "a/real.json"}, listKeys(t, s, ""))
+	assert.Empty(t, listKeys(t, s, "adir/"), "List must not descend into a link")
+
+	require.NoError(t, s.Delete(ctx, "adir/new.json"))
+	requireNotFound(t, s, "a/new.json")
+	require.NoError(t, s.Delete(ctx, "alias.json"))
+	assert.Equal(t, []byte("real"), getBytes(t, s, "a/real.json"), "deleting a link keeps its target")
+}
+
+func getBytes(t *testing.T, s sink.Sink, key string) []byte {
+	t.Helper()
+	rc, err := s.Get(t.Context(), key)
+	require.NoError(t, err, "Get(%q)", key)
+	data, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	require.NoError(t, rc.Close())
+	return data
+}
+
+func requireNotFound(t *testing.T, s sink.Sink, key string) {
+	t.Helper()
+	rc, err := s.Get(t.Context(), key)
+	if err == nil {
+		_ = rc.Close()
+	}
+	require.ErrorIs(t, err, sink.ErrNotFound, "Get(%q)", key)
+}
+
+func TestRemovedDirectory(t *testing.T) {
+	ctx := t.Context()
+	root := filepath.Join(t.TempDir(), "root")
+	s := newSink(t, root)
+	require.NoError(t, s.Put(ctx, "a/k", strings.NewReader("v")))
+	require.NoError(t, os.RemoveAll(root))
+
+	assert.Empty(t, listKeys(t, s, ""))
+	assert.Empty(t, listKeys(t, s, "a/"))
+	requireNotFound(t, s, "a/k")
+	assert.ErrorIs(t, s.Delete(ctx, "a/k"), sink.ErrNotFound)
+	require.NoError(t, s.Put(ctx, "a/k", strings.NewReader("again")), "Put recreates the directory")
+	assert.Equal(t, []byte("again"), getBytes(t, s, "a/k"))
+}
