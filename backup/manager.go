@@ -160,10 +160,11 @@ func (o Options) withDefaults() (Options, error) {
 // be written stays pending and goes into the next one. Call Stop to release
 // the Manager, even if Start was never called.
 type Manager struct {
-	db    *dictdb.DB
-	sink  sink.Sink
-	opts  Options
-	clock object.Clock
+	db     *dictdb.DB
+	sink   sink.Sink
+	opts   Options
+	clock  object.Clock
+	writer string // this manager's id, in every object it writes
 
 	mu       sync.Mutex // guards the fields below
 	pending  *pending
@@ -171,8 +172,8 @@ type Manager struct {
 	deltas   int // deltas since the last full backup
 	last     time.Time
 	started  bool
-	stopped  bool // Stop was called
-	closed   bool // Stop finished: no more backups
+	stopping bool // Stop was called
+	closed   bool // no more backups
 
 	backupMu  sync.Mutex      // serializes backups; guards the chain state
 	listed    bool            // the sink's names were read into clock
@@ -190,7 +191,8 @@ type Manager struct {
 	unsubscribe func()
 	notify      chan struct{}
 	stop        chan struct{}
-	done        chan struct{}
+	done        chan struct{} // the loop ended
+	stopped     chan struct{} // Stop finished
 }
 
 // NewManager returns a Manager that backs db up to s. It starts following
@@ -207,10 +209,12 @@ func NewManager(db *dictdb.DB, s sink.Sink, opts Options) (*Manager, error) {
 		db:      db,
 		sink:    s,
 		opts:    o,
+		writer:  object.NewChainID(),
 		pending: newPending(),
 		notify:  make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
+		stopped: make(chan struct{}),
 	}
 	m.attempted = map[string]bool{}
 	m.startSeq, m.unsubscribe = db.Subscribe(m.observe)
@@ -228,7 +232,7 @@ func (m *Manager) observe(cs dictdb.ChangeSet) {
 func (m *Manager) Start() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.stopped {
+	if m.stopping {
 		return ErrStopped
 	}
 	if m.started {
@@ -243,17 +247,19 @@ func (m *Manager) Start() error {
 // change-triggered backup that NotifyChange asked for and that has not run
 // yet (deferred by MinInterval, or requested before Start), and stops
 // following the database. Later backups return ErrStopped. Stop is safe to
-// call more than once.
+// call more than once and from several goroutines: every call returns only
+// once the first has finished, so no backup is in flight after any Stop.
 func (m *Manager) Stop() {
 	m.mu.Lock()
-	if m.stopped {
+	if m.stopping {
 		m.mu.Unlock()
-		<-m.done
+		<-m.stopped
 		return
 	}
-	m.stopped = true
+	m.stopping = true
 	started := m.started
 	m.mu.Unlock()
+	defer close(m.stopped)
 	if started {
 		close(m.stop)
 	} else {
@@ -572,12 +578,17 @@ func (m *Manager) full(ctx context.Context, force bool) error {
 	enc := m.encoding()
 	key := object.Key(object.KindFull, micros, enc)
 	h := object.Header{Kind: object.KindFull, Codec: enc.Format, Compression: enc.Compression, Encrypted: enc.Encrypted,
-		Chain: chain, Seq: snap.Seq, Timestamp: object.Seconds(micros)}
+		Chain: chain, Writer: m.writer, Seq: snap.Seq, Timestamp: object.Seconds(micros)}
 	m.attempt = attempt{kind: object.KindFull, key: key}
 	err := m.put(ctx, key, m.writeObject(func(w io.Writer) error {
 		return snap.Encode(w, enc.Format, h.Meta())
 	}))
 	if err != nil {
+		// The object may be stored all the same (a Put can fail after its
+		// commit). A delta of the old chain after it would not fit the
+		// newest full backup, so the next backup is a full one: either
+		// way the newest full backup then begins a clean chain.
+		m.haveBase = false
 		return err
 	}
 	m.mu.Lock()
@@ -617,7 +628,7 @@ func (m *Manager) delta(ctx context.Context) error {
 	key := object.Key(object.KindDelta, micros, enc)
 	h := object.Header{
 		Kind: object.KindDelta, Codec: enc.Format, Compression: enc.Compression, Encrypted: enc.Encrypted,
-		Chain: m.chain, Base: m.base, FromSeq: m.backupSeq, Seq: p.maxSeq, Timestamp: object.Seconds(micros),
+		Chain: m.chain, Writer: m.writer, Base: m.base, FromSeq: m.backupSeq, Seq: p.maxSeq, Timestamp: object.Seconds(micros),
 	}
 	d := p.delta()
 	m.attempt = attempt{kind: object.KindDelta, key: key}
@@ -625,6 +636,11 @@ func (m *Manager) delta(ctx context.Context) error {
 		return dictdb.EncodeDelta(w, enc.Format, d, h.Meta())
 	}))
 	if err != nil {
+		// The changes go into the next delta, which starts where this one
+		// did. If this one was stored all the same (a Put can fail after its
+		// commit), the next one supersedes it: restore accepts a delta that
+		// starts at an earlier point when the same writer wrote every delta
+		// since (object.Header.Writer).
 		m.mu.Lock()
 		m.pending.mergeOlder(p)
 		m.mu.Unlock()

@@ -3,10 +3,12 @@ package backup
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -135,6 +137,51 @@ func TestStopWaitsForBackupInProgress(t *testing.T) {
 	objs, err := bs.List(context.Background(), "")
 	require.NoError(t, err)
 	assert.Len(t, objs, 1)
+}
+
+// Every Stop waits for the backup in flight: the second one, concurrent
+// ones, and ones made while the first is still waiting, whether the backup
+// is manual or periodic.
+func TestEveryStopWaits(t *testing.T) {
+	for _, manual := range []bool{true, false} {
+		t.Run(fmt.Sprintf("manual=%v", manual), func(t *testing.T) {
+			db := dictdb.New()
+			tb, err := db.CreateTable("t")
+			require.NoError(t, err)
+			_, _ = tb.Insert(dictdb.Record{"v": 1})
+			bs := &blockingSink{Sink: mem.New(), entered: make(chan struct{}, 1), release: make(chan struct{})}
+			opts := Options{Interval: -1}
+			if !manual {
+				opts.Interval = time.Millisecond
+			}
+			m, err := NewManager(db, bs, opts)
+			require.NoError(t, err)
+			require.NoError(t, m.Start())
+			backupDone := make(chan error, 1)
+			if manual {
+				go func() { backupDone <- m.BackupFull(context.Background()) }()
+			}
+			<-bs.entered // a backup is in Put
+			var returned atomic.Int32
+			var wg sync.WaitGroup
+			for i := 0; i < 4; i++ {
+				wg.Add(1)
+				go func() { defer wg.Done(); m.Stop(); returned.Add(1) }()
+			}
+			time.Sleep(50 * time.Millisecond) // time to return, if they would
+			assert.Zero(t, returned.Load(), "a Stop returned while a backup was in Put")
+			close(bs.release)
+			wg.Wait()
+			assert.Equal(t, int32(4), returned.Load())
+			if manual {
+				require.NoError(t, <-backupDone)
+			}
+			m.Stop() // after the others: returns at once
+			objs, err := bs.List(context.Background(), "")
+			require.NoError(t, err)
+			assert.NotEmpty(t, objs, "the backup in flight completed")
+		})
+	}
 }
 
 func TestFailuresCallOnFailure(t *testing.T) {

@@ -137,8 +137,8 @@ func (c *pchain) protectAll(reason RetainReason) { c.protect(len(c.points)-1, re
 
 // Prune applies the retention policy r to the backups in s: it keeps the
 // points r selects and deletes the objects that no kept point needs. It
-// reads the chains from the restore catalog (restore.List), object headers
-// only.
+// reads the chains from the restore catalog (restore.Chains), object
+// headers only.
 //
 // Prune is conservative. A kept delta keeps its chain's full backup and
 // every earlier delta. The active chain (that of the newest full backup,
@@ -170,10 +170,15 @@ func Prune(ctx context.Context, s sink.Sink, r Retention, opts PruneOptions) (*P
 	if now.IsZero() {
 		now = time.Now()
 	}
-	points, err := restore.List(ctx, s, restore.WithIdentities(opts.Identities...))
+	chainList, err := restore.Chains(ctx, s, restore.WithIdentities(opts.Identities...))
 	if err != nil {
 		return nil, fmt.Errorf("backup: prune: %w", err)
 	}
+	var points []restore.Point
+	for _, c := range chainList {
+		points = append(points, c.Points...)
+	}
+	sort.SliceStable(points, func(i, j int) bool { return points[i].Time.Before(points[j].Time) })
 	// Listed after the catalog: an object written in between is not a point
 	// and stays.
 	infos, err := s.List(ctx, object.CommonPrefix)

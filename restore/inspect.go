@@ -95,11 +95,10 @@ func inspect(ctx context.Context, s sink.Sink, key string, whole bool, o options
 	}
 
 	if !whole {
-		h, err := o.readHeader(ctx, s, n)
+		h, bad, err := o.readHeader(ctx, s, n)
 		if err != nil {
-			var oe *ObjectError
-			if errors.As(err, &oe) {
-				return nil, err
+			if bad == "" {
+				return nil, err // not about the object
 			}
 			return nil, &ObjectError{Key: key, Err: err}
 		}

@@ -3,6 +3,7 @@ package restore
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"filippo.io/age"
 
@@ -37,18 +38,57 @@ func WithIdentities(ids ...age.Identity) Option {
 // it.
 var ErrNoKey = object.ErrNoKey
 
-// openObject returns a reader of the content of the object named n:
-// decrypted, decompressed and checked against its checksum as it is read.
-// close releases it.
-func (o options) openObject(ctx context.Context, s sink.Sink, n object.Name) (r *object.Reader, close func() error, err error) {
+// objectReader reads the content of a stored object: decrypted,
+// decompressed and checked against its checksum as it is read. It keeps the
+// first error of the sink's reader, so that a failure to read (the network,
+// a cancelled context) is never taken for damaged content.
+type objectReader struct {
+	*object.Reader
+	src *trapReader
+}
+
+// ioErr returns the sink's read error, if any, naming the object.
+func (r *objectReader) ioErr(key string) error {
+	if r.src.err == nil {
+		return nil
+	}
+	return fmt.Errorf("restore: get %s: read: %w", key, r.src.err)
+}
+
+// trapReader keeps the first error other than io.EOF of its reader.
+type trapReader struct {
+	r   io.Reader
+	err error
+}
+
+func (t *trapReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err != nil && err != io.EOF && t.err == nil {
+		t.err = err
+	}
+	return n, err
+}
+
+// openObject returns a reader of the content of the object named n. close
+// releases it. An error about the object's bytes is an *ObjectError; an
+// error reaching them is not.
+func (o options) openObject(ctx context.Context, s sink.Sink, n object.Name) (r *objectReader, close func() error, err error) {
 	rc, err := s.Get(ctx, n.Key)
 	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			err = ctxErr
+		}
 		return nil, nil, fmt.Errorf("restore: get %s: %w", n.Key, err)
 	}
-	r, err = object.NewReader(sink.NewContextReader(ctx, rc), n.Encoding, o.identities)
+	src := &trapReader{r: sink.NewContextReader(ctx, rc)}
+	or, err := object.NewReader(src, n.Encoding, o.identities)
 	if err != nil {
 		rc.Close()
+		if src.err != nil {
+			return nil, nil, (&objectReader{src: src}).ioErr(n.Key)
+		}
 		return nil, nil, &ObjectError{Key: n.Key, Err: err}
 	}
-	return r, func() error { r.Close(); return rc.Close() }, nil
+	r = &objectReader{Reader: or, src: src}
+	return r, func() error { or.Close(); return rc.Close() }, nil
 }

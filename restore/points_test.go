@@ -177,7 +177,7 @@ func TestVerify(t *testing.T) {
 	require.NoError(t, err)
 	orphan, _ := io.ReadAll(rc)
 	rc.Close()
-	put("dictdb_delta_4000000001_000000.json", string(orphan))
+	put(otherPoints[1].Key, string(orphan)) // under its own name: it is newer than every object of s
 
 	report, err = restore.Verify(ctx, s)
 	require.NoError(t, err)
@@ -192,7 +192,7 @@ func TestVerify(t *testing.T) {
 		p[4].Key:                              restore.ProblemChecksum,
 		p[5].Key:                              restore.ProblemTruncated,
 		"dictdb_delta_4000000000_000000.json": restore.ProblemUnreadable,
-		"dictdb_delta_4000000001_000000.json": restore.ProblemOrphan,
+		otherPoints[1].Key:                    restore.ProblemOrphan,
 	}, kinds)
 	assert.Len(t, report.Points, 2, "the full backup and the first delta still restore")
 	assert.Contains(t, report.Err().Error(), "5 errors occurred")
@@ -243,7 +243,19 @@ func TestVerifyInterleavedChains(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, report.Problems, 1)
 	assert.Equal(t, restore.ProblemInterleaved, report.Problems[0].Kind)
-	got, err := restore.Latest(ctx, s)
+	// Latest refuses: chain A's delta after B's full backup is not part of
+	// B's chain. The error names it, and B's full backup as the newest
+	// point that restores exactly.
+	_, err = restore.Latest(ctx, s)
+	require.ErrorIs(t, err, restore.ErrCorrupt)
+	var ue *restore.UnaccountedError
+	require.ErrorAs(t, err, &ue)
+	require.Len(t, ue.Objects, 1)
+	assert.Contains(t, ue.Objects[0].Error(), report.Problems[0].Key)
+	assert.Contains(t, err.Error(), "two writers on one prefix")
+	require.NotNil(t, ue.Newest)
+	assert.Equal(t, "full", ue.Newest.Kind)
+	got, err := restore.ToTime(ctx, s, ue.Newest.Time)
 	require.NoError(t, err)
 	requireSameDB(t, dbB, got) // the newest full backup's chain, never a mix
 }

@@ -20,6 +20,7 @@ type ProblemKind string
 // The kinds of problems.
 const (
 	ProblemUnreadable  ProblemKind = "unreadable header" // the header cannot be read
+	ProblemMismatch    ProblemKind = "name mismatch"     // the header disagrees with the name: kind, encoding or time
 	ProblemTruncated   ProblemKind = "truncated"         // the object ends early
 	ProblemChecksum    ProblemKind = "checksum"          // the content does not match its checksum, or has none
 	ProblemCorrupt     ProblemKind = "corrupt"           // malformed content
@@ -60,27 +61,30 @@ func (r *Report) Err() error {
 const objectScanners = 4
 
 // Verify reads every backup object in s in full, checking its structure and
-// checksum, and the chains they form. It reports every problem, each with
-// the object's key, not just the first: unreadable headers, truncated
-// objects, checksum mismatches, gaps in a chain's sequence numbers, orphan
-// deltas, and chains written interleaved (two writers on one prefix). The
-// report's points are those that restore. The error is for failing to list
-// the sink only.
+// checksum, and the chains they form, by the rule Latest follows. It reports
+// every problem, each with the object's key, not just the first: unreadable
+// headers, headers that disagree with their names (a copy under another
+// name), truncated objects, checksum mismatches, gaps in a chain's sequence
+// numbers, orphan deltas, and deltas of a chain after a newer chain began
+// (two writers on one prefix). An object with several problems is reported
+// once, for the first of: its bytes, then its place. The report's points
+// are those that restore exactly. The error is for failing to list the sink,
+// and for a cancelled or timed-out ctx.
 func Verify(ctx context.Context, s sink.Sink, opts ...Option) (*Report, error) {
 	o := collect(opts)
-	c, err := readCatalog(ctx, s, nil, o)
+	c, err := listCatalog(ctx, s, o)
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{}
-	add := func(e *entry, kind ProblemKind, err error) {
-		r.Problems = append(r.Problems, Problem{Key: e.name.Key, Kind: kind, Err: err})
+	if err := c.readAllHeaders(ctx); err != nil {
+		return nil, err
 	}
-	for _, e := range c.unreadable {
-		add(e, ProblemUnreadable, e.err)
+	r := &Report{}
+	add := func(key string, kind ProblemKind, err error) {
+		r.Problems = append(r.Problems, Problem{Key: key, Kind: kind, Err: err})
 	}
 
-	// Read every readable object through.
+	// Read every object whose header reads through.
 	bad := map[*entry]bool{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -96,9 +100,12 @@ func Verify(ctx context.Context, s sink.Sink, opts ...Option) (*Report, error) {
 			defer func() { <-sem }()
 			kind, err := o.scanObject(ctx, s, e)
 			if err != nil {
+				if kind == "" {
+					kind = ProblemUnreadable
+				}
 				mu.Lock()
 				bad[e] = true
-				add(e, kind, err)
+				add(e.name.Key, kind, err)
 				mu.Unlock()
 			}
 		}(e)
@@ -108,33 +115,17 @@ func Verify(ctx context.Context, s sink.Sink, opts ...Option) (*Report, error) {
 		return nil, fmt.Errorf("restore: verify: %w", err)
 	}
 
-	for _, e := range c.orphans {
-		add(e, ProblemOrphan, fmt.Errorf("no full backup %q of chain %q in the sink", e.hdr.Base, e.hdr.Chain))
-	}
-	var lastOfChains []*chain // non-legacy chains, for the interleaving check
-	for _, ch := range c.chains {
-		if ch.gap != nil {
-			add(ch.gapAt, ProblemGap, ch.gap)
+	for _, rg := range c.regions(len(c.entries)) {
+		for _, m := range rg.misfits {
+			if !bad[m.e] {
+				add(m.e.name.Key, m.kind, unwrapObject(m.err))
+			}
 		}
-		for _, e := range ch.points {
+		for _, e := range rg.points {
 			if bad[e] {
 				break
 			}
-			r.Points = append(r.Points, e.point(ch.full.name.Key))
-		}
-		if !ch.full.hdr.Legacy() {
-			lastOfChains = append(lastOfChains, ch)
-		}
-	}
-	// A chain must end before the next one begins.
-	for i, ch := range lastOfChains {
-		for _, next := range lastOfChains[i+1:] {
-			for _, d := range ch.deltas {
-				if d.name.Micros > next.full.name.Micros {
-					add(d, ProblemInterleaved, fmt.Errorf("delta of chain %s written after %s began chain %s: two writers on one prefix?", ch.full.hdr.Chain, next.full.name.Key, next.full.hdr.Chain))
-					break
-				}
-			}
+			r.Points = append(r.Points, e.point(rg.full.name.Key))
 		}
 	}
 	sort.SliceStable(r.Points, func(i, j int) bool { return r.Points[i].Time.Before(r.Points[j].Time) })
@@ -142,14 +133,32 @@ func Verify(ctx context.Context, s sink.Sink, opts ...Option) (*Report, error) {
 	return r, nil
 }
 
-// scanObject reads one object through and classifies what is wrong.
+// unwrapObject returns the cause of an *ObjectError, which names the key a
+// Problem names already.
+func unwrapObject(err error) error {
+	if oe, ok := err.(*ObjectError); ok {
+		return oe.Err
+	}
+	return err
+}
+
+// scanObject reads one object through and classifies what is wrong. An
+// error with kind "" is not about the object: the sink failed, or ctx ended.
 func (o options) scanObject(ctx context.Context, s sink.Sink, e *entry) (ProblemKind, error) {
+	key := e.name.Key
 	vr, closeFn, err := o.openObject(ctx, s, e.name)
 	if err != nil {
-		return ProblemUnreadable, err
+		var oe *ObjectError
+		if errors.As(err, &oe) {
+			return ProblemUnreadable, oe.Err
+		}
+		return "", err
 	}
 	defer closeFn()
 	h, err := object.Scan(e.name.Kind, bufio.NewReaderSize(vr, 64<<10))
+	if ioErr := vr.ioErr(key); ioErr != nil {
+		return "", ioErr
+	}
 	switch {
 	case vr.Err() != nil:
 		return ProblemChecksum, vr.Err()
@@ -159,6 +168,8 @@ func (o options) scanObject(ctx context.Context, s sink.Sink, e *entry) (Problem
 		return ProblemCorrupt, err
 	case !h.Legacy() && !vr.Checked():
 		return ProblemChecksum, errors.New("checksum missing")
+	case e.read && e.err == nil && h != e.hdr:
+		return ProblemCorrupt, errors.New("header changed while verifying")
 	}
 	return "", nil
 }

@@ -27,6 +27,7 @@ const (
 	exitProblems = 1 // verify (or inspect, or copy's verification) found problems
 	exitUsage    = 2 // bad command, flags, arguments or sink URL
 	exitFailed   = 3 // the operation failed
+	exitStopped  = 5 // cancelled (interrupted) or timed out
 )
 
 // passphraseEnv names the environment variable holding the passphrase of
@@ -198,10 +199,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	err = runCmd(ctx, a, pos)
 	if err != nil && ctx.Err() != nil && !isExitError(err) {
+		// Whatever the operation made of it, the cause is the context:
+		// never report it as damage.
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			err = fmt.Errorf("timed out after %v: %w", c.timeout, err)
+			err = &exitError{code: exitStopped, err: fmt.Errorf("timed out after %v (the backups were not found damaged)", c.timeout)}
 		} else {
-			err = fmt.Errorf("interrupted: %w", err)
+			err = &exitError{code: exitStopped, err: errors.New("interrupted (the backups were not found damaged)")}
 		}
 	}
 	return a.fail(err)
@@ -434,6 +437,13 @@ func (a *app) needKeys(s *store, objs []stored) error {
 func explain(err error) error {
 	if errors.Is(err, restore.ErrNoKey) {
 		return fmt.Errorf("%w: no identity given opens it (check --identity and %s)", err, passphraseEnv)
+	}
+	var ue *restore.UnaccountedError
+	if errors.As(err, &ue) {
+		if ue.Newest != nil {
+			return &exitError{code: exitProblems, err: fmt.Errorf("%w\nto restore that point on purpose: --time %s", err, ue.Newest.Time.Format(time.RFC3339Nano))}
+		}
+		return &exitError{code: exitProblems, err: err}
 	}
 	return err
 }

@@ -256,12 +256,15 @@ func TestRestore(t *testing.T) {
 	assert.NoDirExists(t, filepath.Join(empty, "missing"))
 	assert.NoFileExists(t, file("none.json"))
 
-	// A corrupt delta on the way: exit 3 naming it, no file.
+	// A corrupt delta on the way: exit 1 naming it and the newest exact
+	// point, no file; that point then restores on purpose.
 	bad := f.objects[4] // D3
 	f.flipByte(t, bad)
 	r = cli(t, nil, "restore", f.url, "--out", file("corrupt.json"))
-	assert.Equal(t, exitFailed, r.code, r)
+	assert.Equal(t, exitProblems, r.code, r)
 	assert.Contains(t, r.stderr, bad)
+	assert.Contains(t, r.stderr, "the newest point that restores exactly is "+f.objects[3])
+	assert.Contains(t, r.stderr, "to restore that point on purpose: --time ")
 	assert.NoFileExists(t, file("corrupt.json"))
 	// An earlier point does not need it.
 	runOK(t, "restore", f.url, "--seq", strconv.FormatUint(f.points[3].Seq, 10), "--out", file("before-corrupt.json"))
@@ -588,9 +591,16 @@ func TestSecretsNeverPrinted(t *testing.T) {
 
 func TestTimeout(t *testing.T) {
 	f := localFixture(t, backup.Options{})
-	r := cli(t, nil, "verify", "--timeout", "1ns", f.url)
-	assert.Equal(t, exitFailed, r.code, r)
-	assert.Contains(t, r.stderr, "timed out after 1ns")
+	for _, cmd := range []string{"verify", "list", "restore"} {
+		args := []string{cmd, "--timeout", "1ns", f.url}
+		if cmd == "restore" {
+			args = append(args, "--out", filepath.Join(t.TempDir(), "x.json"))
+		}
+		r := cli(t, nil, args...)
+		assert.Equal(t, exitStopped, r.code, r)
+		assert.Contains(t, r.stderr, "timed out after 1ns", r)
+		assert.NotContains(t, r.stderr, "corrupt", r)
+	}
 }
 
 // Objects that are not restorable points are named in warnings.

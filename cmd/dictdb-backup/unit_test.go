@@ -170,3 +170,20 @@ func TestScrub(t *testing.T) {
 	assert.False(t, isSecretParam("kms_key_id"))
 	assert.False(t, isSecretParam("region"))
 }
+
+// An interrupt (a cancelled context) has its own exit code and message,
+// never "corrupt".
+func TestInterruptIsNotCorruption(t *testing.T) {
+	f := localFixture(t, backup.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, args := range [][]string{
+		{"list", f.url}, {"verify", f.url}, {"restore", f.url, "--out", filepath.Join(t.TempDir(), "db.json")},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(ctx, args, &stdout, &stderr)
+		assert.Equal(t, exitStopped, code, "%v: %s", args, stderr.String())
+		assert.Contains(t, stderr.String(), "interrupted", args)
+		assert.NotContains(t, stderr.String(), "corrupt", args)
+	}
+}

@@ -40,12 +40,14 @@ Sink URLs:
 Exit codes:
   0  success
   1  problems found: verify found a corrupt, missing or misplaced object;
-     inspect found the object corrupt; the copy did not verify
+     restore found one it cannot account for (it names the newest point
+     that restores exactly); inspect found the object corrupt; the copy did
+     not verify
   2  usage error: unknown command, bad flags or arguments, an invalid sink URL
      (or one its backend refuses), an unreadable identity file
   3  the operation failed: I/O error, no backup (at that point), encrypted
-     backups and no identity that opens them, an --out file that exists,
-     timeout or interrupt
+     backups and no identity that opens them, an --out file that exists
+  5  cancelled or timed out (--timeout, or an interrupt)
 
 Examples:
   dictdb-backup list file:///var/backups/db1
@@ -82,7 +84,7 @@ func printCommandUsage(w io.Writer, c *command, fs *flag.FlagSet) {
 		}
 		fmt.Fprintf(w, "%s\n      %s\n", line, use)
 	})
-	fmt.Fprintf(w, "\nExit codes: 0 success, 1 problems found, 2 usage error, 3 the operation failed\n(see 'dictdb-backup --help').\n")
+	fmt.Fprintf(w, "\nExit codes: 0 success, 1 problems found, 2 usage error, 3 the operation failed, 5 cancelled or timed out\n(see 'dictdb-backup --help').\n")
 }
 
 func upperFirst(s string) string {

@@ -152,6 +152,7 @@ type Header struct {
 	Compression Compression
 	Encrypted   bool
 	Chain       string  // chain (generation) id; "" for legacy objects
+	Writer      string  // id of the Manager that wrote the object; "" if unknown
 	Base        string  // key of the full backup a delta builds on
 	FromSeq     uint64  // a delta covers the sequence range (FromSeq, Seq]
 	Seq         uint64  // the sequence number of the state after this object
@@ -175,6 +176,9 @@ func (h Header) Meta() dictdb.Meta {
 		"codec":          string(h.Codec),
 		"chain":          h.Chain,
 		"timestamp":      h.Timestamp,
+	}
+	if h.Writer != "" {
+		m["writer"] = h.Writer
 	}
 	if h.Compression != CompressionNone {
 		m["compression"] = string(h.Compression)
@@ -223,6 +227,11 @@ func FromMeta(kind string, m dictdb.Meta) (Header, error) {
 		return h, fmt.Errorf("unsupported format_version %d (this build reads up to %d)", v, FormatVersion)
 	}
 	h.Version = int(v)
+	if w, ok := m["writer"]; ok {
+		if h.Writer, ok = w.(string); !ok || h.Writer == "" {
+			return h, fmt.Errorf("header field writer must be a non-empty string")
+		}
+	}
 	codec, _ := m["codec"].(string)
 	h.Codec = dictdb.Format(codec)
 	if err := h.Codec.Check(); err != nil {
@@ -259,7 +268,10 @@ func FromMeta(kind string, m dictdb.Meta) (Header, error) {
 	return h, nil
 }
 
-// NewChainID returns a random chain id.
+// Micros returns the header's timestamp in microseconds, rounded.
+func (h Header) Micros() int64 { return int64(math.Round(h.Timestamp * 1e6)) }
+
+// NewChainID returns a random chain id. Writer ids are made the same way.
 func NewChainID() string {
 	var b [12]byte
 	if _, err := rand.Read(b[:]); err != nil {

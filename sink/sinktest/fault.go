@@ -35,6 +35,7 @@ type Faulty struct {
 	getRate float64 // probability that a Get fails
 	lsRate  float64 // probability that a List fails
 	failN   int     // the next failN Puts fail, whatever the rates
+	storeN  int     // the next storeN Puts store the object, then fail
 	delay   time.Duration
 
 	Puts, FailedPuts atomic.Int64 // counters
@@ -88,6 +89,15 @@ func (f *Faulty) FailNextPuts(n int) {
 	f.mu.Unlock()
 }
 
+// StoreThenFailNextPuts makes the next n Puts store the whole object in
+// the inner sink and then report a failure, like a request that times out
+// after the store committed it.
+func (f *Faulty) StoreThenFailNextPuts(n int) {
+	f.mu.Lock()
+	f.storeN = n
+	f.mu.Unlock()
+}
+
 func (f *Faulty) roll(rate float64) (bool, float64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -95,7 +105,8 @@ func (f *Faulty) roll(rate float64) (bool, float64) {
 }
 
 // Put fails with the configured probability (or when FailNextPuts says so)
-// after passing a random part of r to the inner sink.
+// after passing a random part of r to the inner sink, or, when
+// StoreThenFailNextPuts says so, after storing all of it.
 func (f *Faulty) Put(ctx context.Context, key string, r io.Reader) error {
 	f.Puts.Add(1)
 	if err := f.wait(ctx); err != nil {
@@ -106,7 +117,18 @@ func (f *Faulty) Put(ctx context.Context, key string, r io.Reader) error {
 	if forced {
 		f.failN--
 	}
+	stored := !forced && f.storeN > 0
+	if stored {
+		f.storeN--
+	}
 	f.mu.Unlock()
+	if stored {
+		f.FailedPuts.Add(1)
+		if err := f.Inner.Put(ctx, key, r); err != nil {
+			return err
+		}
+		return fmt.Errorf("sinktest: put %s: stored, then: %w", key, ErrInjected)
+	}
 	fail, frac := f.roll(f.putRate)
 	if !fail && !forced {
 		return f.Inner.Put(ctx, key, r)
