@@ -126,7 +126,7 @@ func TestOverlappingDeltasOfTwoWritersAreRefused(t *testing.T) {
 	// separate sinks, one by one change, one by two.
 	continueOn := func(changes int) sink.Sink {
 		s := mem.New()
-		copyAllObjects(t, s, base)
+		requireCopy(t, s, base)
 		got, err := restore.Latest(ctx, s)
 		require.NoError(t, err)
 		m, err := NewManager(got, s, Options{Interval: -1, Incremental: true})
@@ -141,8 +141,8 @@ func TestOverlappingDeltasOfTwoWritersAreRefused(t *testing.T) {
 	}
 	short, long := continueOn(1), continueOn(2) // short's delta is named first
 	both := mem.New()
-	copyAllObjects(t, both, short)
-	copyAllObjects(t, both, long)
+	requireCopy(t, both, short)
+	requireCopy(t, both, long)
 	_, err = restore.Latest(ctx, both)
 	require.ErrorIs(t, err, restore.ErrCorrupt)
 	var gap *restore.GapError
@@ -150,24 +150,17 @@ func TestOverlappingDeltasOfTwoWritersAreRefused(t *testing.T) {
 
 	long2, short2 := continueOn(2), continueOn(1) // the longer one first
 	both = mem.New()
-	copyAllObjects(t, both, long2)
-	copyAllObjects(t, both, short2)
+	requireCopy(t, both, long2)
+	requireCopy(t, both, short2)
 	_, err = restore.Latest(ctx, both)
 	require.ErrorAs(t, err, &gap, "%v", err)
 }
 
 var ctx = context.Background()
 
-func copyAllObjects(t *testing.T, dst, src sink.Sink) {
+func requireCopy(t *testing.T, dst, src sink.Sink) {
 	t.Helper()
-	objs, err := src.List(ctx, "")
-	require.NoError(t, err)
-	for _, o := range objs {
-		rc, err := src.Get(ctx, o.Key)
-		require.NoError(t, err)
-		require.NoError(t, dst.Put(ctx, o.Key, rc))
-		rc.Close()
-	}
+	require.NoError(t, sinktest.CopyAll(ctx, dst, src, ""))
 }
 
 // cancellingSink cancels the context of a Put once it has read part of the

@@ -17,6 +17,7 @@ import (
 	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
 	"github.com/dictdb/dictdb-go/sink/mem"
+	"github.com/dictdb/dictdb-go/sink/sinktest"
 )
 
 // history writes a full backup and deltas, each after a batch of writes,
@@ -205,14 +206,7 @@ func TestVerify(t *testing.T) {
 // copyAll copies every object of src into dst.
 func copyAll(t *testing.T, dst, src sink.Sink) {
 	t.Helper()
-	objs, err := src.List(ctx, "")
-	require.NoError(t, err)
-	for _, o := range objs {
-		rc, err := src.Get(ctx, o.Key)
-		require.NoError(t, err)
-		require.NoError(t, dst.Put(ctx, o.Key, rc))
-		rc.Close()
-	}
+	require.NoError(t, sinktest.CopyAll(ctx, dst, src, ""))
 }
 
 // Two writers on one prefix: each manager refuses once it sees the other's

@@ -218,29 +218,37 @@ func TestStrictRestore(t *testing.T) {
 
 func err2(_ *dictdb.DB, err error) error { return err }
 
+// flipEach flips, one at a time, a random bit pattern into each byte of
+// b[from:to], stores encode(b) as key, and checks that Latest then gives
+// want or refuses, naming key: never another state.
+func flipEach(t *testing.T, s sink.Sink, key string, want *dictdb.DB, b []byte, from, to int, encode func([]byte) []byte) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(uint64(from), uint64(to)))
+	refused := 0
+	for i := from; i < to; i++ {
+		flipped := append([]byte(nil), b...)
+		flipped[i] ^= byte(1 + rng.IntN(255))
+		putBytes(t, s, key, encode(flipped))
+		got, err := restore.Latest(ctx, s)
+		if err != nil {
+			require.ErrorIs(t, err, restore.ErrCorrupt, "byte %d", i)
+			assert.Contains(t, err.Error(), key, "byte %d", i)
+			refused++
+			continue
+		}
+		requireSameDB(t, want, got, "byte %d (%q): an unrefused flip must not change the state", i, flipped[max(0, i-10):min(len(flipped), i+10)])
+	}
+	t.Logf("%d of %d flips refused", refused, to-from)
+	assert.Positive(t, refused)
+}
+
 // A byte flipped anywhere in the first bytes of a zstd-compressed delta
 // gives the exact state or an error naming the object: never the state
 // before it.
 func TestFlippedByteInCompressedHeader(t *testing.T) {
 	s, k, _, newer := twoChains(t, backup.Options{Compression: backup.CompressionZstd})
 	orig := getBytes(t, s, k[5])
-	rng := rand.New(rand.NewPCG(1, 2))
-	refused := 0
-	for i := 0; i < min(len(orig), 96); i++ {
-		b := append([]byte(nil), orig...)
-		b[i] ^= byte(1 + rng.IntN(255))
-		putBytes(t, s, k[5], b)
-		got, err := restore.Latest(ctx, s)
-		if err != nil {
-			require.ErrorIs(t, err, restore.ErrCorrupt, "byte %d", i)
-			assert.Contains(t, err.Error(), k[5], "byte %d", i)
-			refused++
-			continue
-		}
-		requireSameDB(t, newer, got, "byte %d: an unrefused flip must not change the state", i)
-	}
-	t.Logf("%d of %d flips refused", refused, min(len(orig), 96))
-	assert.Positive(t, refused)
+	flipEach(t, s, k[5], newer, orig, 0, min(len(orig), 96), func(b []byte) []byte { return b })
 }
 
 // The same inside the compression: a byte of the delta's own header
@@ -254,29 +262,15 @@ func TestFlippedByteInHeaderUnderCompression(t *testing.T) {
 	require.NoError(t, err)
 	end := bytes.Index(plain, []byte(`"tables"`))
 	require.Positive(t, end)
-	rng := rand.New(rand.NewPCG(3, 4))
-	refused := 0
-	for i := 1; i < end; i++ {
-		b := append([]byte(nil), plain...)
-		b[i] ^= byte(1 + rng.IntN(255))
+	flipEach(t, s, k[5], newer, plain, 1, end, func(b []byte) []byte {
 		var buf bytes.Buffer
 		zw, err := zstd.NewWriter(&buf)
 		require.NoError(t, err)
 		_, err = zw.Write(b)
 		require.NoError(t, err)
 		require.NoError(t, zw.Close())
-		putBytes(t, s, k[5], buf.Bytes())
-		got, err := restore.Latest(ctx, s)
-		if err != nil {
-			require.ErrorIs(t, err, restore.ErrCorrupt, "byte %d", i)
-			assert.Contains(t, err.Error(), k[5], "byte %d", i)
-			refused++
-			continue
-		}
-		requireSameDB(t, newer, got, "byte %d (%q): an unrefused flip must not change the state", i, b[max(0, i-10):i+10])
-	}
-	t.Logf("%d of %d flips refused", refused, end-1)
-	assert.Positive(t, refused)
+		return buf.Bytes()
+	})
 }
 
 // Corruption found anywhere matches one sentinel: restore.ErrCorrupt is

@@ -177,3 +177,24 @@ func (f *Faulty) rate(p *float64) float64 {
 }
 
 var _ sink.Sink = (*Faulty)(nil)
+
+// CopyAll copies every object of src whose key starts with prefix into
+// dst, for tests that build a sink's content from others.
+func CopyAll(ctx context.Context, dst, src sink.Sink, prefix string) error {
+	objs, err := src.List(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		rc, err := src.Get(ctx, o.Key)
+		if err != nil {
+			return err
+		}
+		err = dst.Put(ctx, o.Key, rc)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
