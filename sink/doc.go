@@ -27,6 +27,27 @@
 //		// no such backup
 //	}
 //
+// # URLs
+//
+// A URL names a backend by its scheme (file, mem, s3, gs, azblob) and
+// configures it with query parameters; each backend's package lists its
+// own, and any other parameter is an error. Credentials never go in a URL,
+// which ends up in logs, shell histories and process lists: Open refuses
+// user info (s3://KEY:SECRET@bucket, or a user name alone, for every
+// scheme), also in a URL nested in a parameter
+// (endpoint=http://user:password@host), with [ErrCredentialsInURL] and an
+// error that says where the backend reads them instead: the environment
+// or its SDK's default credential chain.
+//
+// Errors and logs show URLs through [Redact]: user info becomes xxxxx, and
+// so does the value of every parameter but the few known to hold no secret
+// (region, endpoint, use_path_style, profile, sse, kms_key_id, checksums,
+// part_size, retries, anonymous, storage_account, domain, protocol,
+// localemu, cdn), so that a SAS token (sig=...), a presigned signature
+// (X-Amz-Signature=...) or a password=... is never echoed, whatever the
+// parameter is called. [Parse] parses a URL with an error that never
+// quotes it; [Secrets] lists what Redact hides, for scrubbing other text.
+//
 // # Wrappers
 //
 // [WithRetry] retries transient failures with backoff (object stores opened

@@ -24,9 +24,15 @@ func ExampleOpen() {
 	rc.Close()
 	fmt.Println(string(b))
 
-	_, err = sink.Open(ctx, "s3://bucket/db1?regoin=eu-west-1")
+	// Errors show the URL redacted: only the values of parameters known to
+	// hold no secret, like region, are shown.
+	_, err = sink.Open(ctx, "s3://bucket/db1?region=eu-west-1&regoin=eu-west-1")
+	fmt.Println(err)
+	// Credentials in a URL are refused.
+	_, err = sink.Open(ctx, "mem://user:hunter2@")
 	fmt.Println(err)
 	// Output:
 	// hello
-	// sink: open s3://bucket/db1?regoin=eu-west-1: unknown query parameter "regoin" for s3:// URLs (supported: checksums, endpoint, kms_key_id, part_size, profile, region, sse, use_path_style)
+	// sink: open s3://bucket/db1?region=eu-west-1&regoin=xxxxx: unknown query parameter "regoin" for s3:// URLs (supported: checksums, endpoint, kms_key_id, part_size, profile, region, sse, use_path_style)
+	// sink: mem://xxxxx:xxxxx@: credentials in a URL are refused: mem:// URLs take no credentials; backends that need some read them from the environment
 }

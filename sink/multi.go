@@ -25,9 +25,8 @@ type Named struct {
 	Sink Sink
 }
 
-// OpenNamed opens rawURL with Open and names the sink by its URL, redacted
-// (see Redact) if it holds a password or a secret parameter, ready for
-// Multi.
+// OpenNamed opens rawURL with Open and names the sink by its URL, as Redact
+// prints it if that hides something, ready for Multi.
 func OpenNamed(ctx context.Context, rawURL string) (Named, error) {
 	s, err := Open(ctx, rawURL)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -160,15 +161,19 @@ func TestMultiOptionsAndNames(t *testing.T) {
 	})
 
 	t.Run("OpenNamedRedacts", func(t *testing.T) {
-		n, err := sink.OpenNamed(t.Context(), "mem://alice:hunter2@host")
-		require.NoError(t, err)
-		assert.Equal(t, "mem://alice:xxxxx@host", n.Name)
-		require.NoError(t, n.Sink.Close())
-		s := newMulti(t, []sink.Named{n})
-		err = s.Put(t.Context(), "k", strings.NewReader("x"))
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), `sink "mem://alice:xxxxx@host": put k: `)
+		// Credentials are refused, not named.
+		_, err := sink.OpenNamed(t.Context(), "mem://alice:hunter2@host")
+		require.ErrorIs(t, err, sink.ErrCredentialsInURL)
+		assert.Contains(t, err.Error(), "mem://xxxxx:xxxxx@host")
 		assert.NotContains(t, err.Error(), "hunter2")
+		assert.NotContains(t, err.Error(), "alice")
+
+		// What Redact drops (here the fragment) is not in the name.
+		dir := "file://" + filepath.ToSlash(t.TempDir())
+		n, err := sink.OpenNamed(t.Context(), dir+"#hunter2")
+		require.NoError(t, err)
+		assert.Equal(t, dir, n.Name)
+		require.NoError(t, n.Sink.Close())
 
 		plain, err := sink.OpenNamed(t.Context(), "mem://")
 		require.NoError(t, err)

@@ -185,7 +185,7 @@ const RetryParam = "retries"
 // RegisterWithRetry registers an object-store backend. Open wraps what it
 // opens with WithRetry, whose attempts the URL's "retries" parameter sets
 // (default 5); open never sees that parameter.
-func RegisterWithRetry(scheme string, open Opener) {
+func RegisterWithRetry(scheme string, open Opener, opts ...SchemeOption) {
 	Register(scheme, func(ctx context.Context, u *url.URL) (Sink, error) {
 		var ro RetryOptions
 		q := u.Query()
@@ -205,5 +205,5 @@ func RegisterWithRetry(scheme string, open Opener) {
 			return nil, err
 		}
 		return WithRetry(s, ro), nil
-	})
+	}, opts...)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -160,8 +161,8 @@ func (m *Metrics) Observe(e backup.Event) {
 // Sink returns s wrapped so that each operation on it is counted, timed and
 // its bytes measured as they stream, under the label sink=name. name should
 // be the sink's URL as sink.Redact prints it; a name that parses as a URL
-// with a scheme is redacted again here, so that no credential ends up in a
-// label.
+// with a scheme is redacted again here, and one that looks like a URL but
+// does not parse is replaced, so that no credential ends up in a label.
 //
 // Put's reader stays an io.Seeker when it was one, so a retrying sink
 // inside can start over; bytes read again after a Seek count again (the
@@ -175,6 +176,9 @@ func (m *Metrics) Sink(name string, s sink.Sink) sink.Sink {
 		if r := sink.Redact(u); r != u.String() { // else keep the name as written
 			name = r
 		}
+	} else if err != nil && strings.Contains(name, "://") {
+		// Not a URL Redact can read, but maybe one with a secret in it.
+		name = "(invalid URL)"
 	}
 	w := &wrapped{inner: s, m: m, name: name}
 	for _, op := range []string{OpPut, OpGet, OpList, OpDelete} {

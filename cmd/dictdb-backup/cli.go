@@ -295,14 +295,6 @@ func (a *app) loadIdentities(files []string) error {
 	return nil
 }
 
-// isSecretParam reports whether a URL query parameter holds a secret: the
-// rule of sink.Redact.
-func isSecretParam(name string) bool {
-	lk := strings.ToLower(name)
-	return strings.Contains(lk, "secret") || strings.Contains(lk, "key") && !strings.Contains(lk, "id") ||
-		strings.Contains(lk, "token") || strings.Contains(lk, "password") || strings.Contains(lk, "sig")
-}
-
 // store is an open sink and how to show it.
 type store struct {
 	sink.Sink
@@ -312,30 +304,14 @@ type store struct {
 // open opens the sink rawURL names. With mustExist, a local directory that
 // does not exist is an error rather than created.
 func (a *app) open(ctx context.Context, rawURL string, mustExist bool) (*store, error) {
-	u, err := url.Parse(rawURL)
+	u, err := sink.Parse(rawURL) // its error does not quote the URL
 	if err != nil {
-		// The parse error quotes the URL, which may hold secrets.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, usageErrorf("invalid sink URL: %v", err)
+		return nil, usageErrorf("invalid sink URL: %s", strings.TrimPrefix(err.Error(), "sink: invalid URL: "))
 	}
-	if u.User != nil {
-		if p, ok := u.User.Password(); ok {
-			a.secrets = append(a.secrets, p, url.QueryEscape(p), url.PathEscape(p))
-		}
-	}
-	if i := strings.LastIndex(u.Opaque, "@"); i > 0 {
-		// scheme:user:password@host: the opaque part holds the credentials.
-		a.secrets = append(a.secrets, u.Opaque[:i])
-	}
-	for k, vs := range u.Query() {
-		if isSecretParam(k) {
-			for _, v := range vs {
-				a.secrets = append(a.secrets, v, url.QueryEscape(v))
-			}
-		}
+	// What Redact hides is scrubbed from everything printed, in case an
+	// error from deeper down quotes it.
+	for _, sec := range sink.Secrets(u) {
+		a.secrets = append(a.secrets, sec, url.QueryEscape(sec), url.PathEscape(sec))
 	}
 	shown := sink.Redact(u)
 	if u.Opaque == "" && u.Host == "" && u.Path == "" && !strings.Contains(shown, "//") {
@@ -355,7 +331,7 @@ func (a *app) open(ctx context.Context, rawURL string, mustExist bool) (*store, 
 	if !known {
 		return nil, usageErrorf("unknown scheme %q in sink URL %s (supported: %s)", u.Scheme, shown, strings.Join(sink.Schemes(), ", "))
 	}
-	if mustExist && u.Scheme == "file" {
+	if mustExist && u.Scheme == "file" && u.User == nil { // else sink.Open refuses the credentials
 		if dir := localDir(u); dir != "" {
 			fi, err := os.Stat(filepath.FromSlash(dir))
 			switch {
@@ -368,7 +344,7 @@ func (a *app) open(ctx context.Context, rawURL string, mustExist bool) (*store, 
 	}
 	s, err := sink.Open(ctx, rawURL)
 	if err != nil {
-		return nil, usageErrorf("%v", err)
+		return nil, usageErrorf("%w", err)
 	}
 	return &store{Sink: s, url: shown}, nil
 }

@@ -558,7 +558,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		"AWS_EC2_METADATA_DISABLED=true", passphraseEnv + "=" + passphrase,
 	}
 	f := localFixture(t, backup.Options{})
-	deadS3 := "s3://user:" + urlPassword + "@bucket/prefix?endpoint=http://127.0.0.1:1&use_path_style=true&region=us-east-1&retries=1"
+	deadS3 := "s3://bucket/prefix?endpoint=http://127.0.0.1:1&use_path_style=true&region=us-east-1&retries=1"
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -570,7 +570,16 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		{[]string{"list", "s3://bucket/prefix?secret_key=" + urlSecret}, exitUsage},
 		{[]string{"list", "s3://bucket/prefix?session_token=" + urlSecret + "&region=x"}, exitUsage},
 		{[]string{"list", "file://" + f.dir + "?password=" + urlSecret}, exitUsage},
+		{[]string{"list", "azblob://container?sig=" + urlSecret + "&sv=2020-08-04&se=2030-01-01"}, exitUsage},
+		{[]string{"list", "s3://bucket?X-Amz-Signature=" + urlSecret + "&X-Amz-Credential=" + urlSecret}, exitUsage},
+		{[]string{"list", "s3://bucket?pwd=" + urlSecret + "&auth=" + urlSecret + "&credentials=" + urlSecret}, exitUsage},
+		{[]string{"list", "s3://bucket?endpoint=http://admin:" + urlPassword + "@127.0.0.1:1&region=us-east-1"}, exitUsage},
+		{[]string{"list", "s3://bucket?endpoint=http://admin:" + urlPassword + "/x@127.0.0.1:1"}, exitUsage},
+		{[]string{"list", "s3://user:" + urlPassword + "@bucket/prefix?region=us-east-1"}, exitUsage},
+		{[]string{"list", "s3://AKIAEXAMPLE:" + urlPassword + "/x@bucket/prefix"}, exitUsage},
 		{[]string{"list", "s3://user:" + urlPassword + "@bucket:port/x"}, exitUsage},
+		{[]string{"copy", f.url, "gs://user:" + urlPassword + "@bucket/prefix"}, exitUsage},
+		{[]string{"list", "file://user:" + urlPassword + "@" + f.dir}, exitUsage},
 		{[]string{"list", "ftp://user:" + urlPassword + "@host/x"}, exitUsage},
 		{[]string{"list", "user:" + urlPassword + "@host/x"}, exitUsage},
 		{[]string{"list", f.url}, exitOK},
@@ -583,8 +592,14 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		if tc.code != exitOK {
 			assert.NotEmpty(t, r.stderr, tc.args)
 		}
-		if strings.Contains(tc.args[len(tc.args)-1], "s3://user:") && tc.code == exitFailed {
-			assert.Contains(t, r.stderr, "s3://user:xxxxx@bucket/prefix", tc.args)
+		if last := tc.args[len(tc.args)-1]; strings.Contains(last, "@") && strings.Contains(last, "://") && !strings.HasPrefix(last, "ftp:") {
+			assert.Contains(t, r.stderr, "environment", tc.args) // where credentials go
+		}
+		if last := tc.args[len(tc.args)-1]; strings.Contains(last, "://user:") && strings.Contains(last, "@bucket/") {
+			assert.Contains(t, r.stderr, "credentials in a URL are refused", tc.args)
+		}
+		if tc.code == exitFailed {
+			assert.Contains(t, r.stderr, "s3://bucket/prefix?endpoint=http://127.0.0.1:1&region=us-east-1&retries=1&use_path_style=true", tc.args)
 		}
 	}
 }

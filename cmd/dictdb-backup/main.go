@@ -34,9 +34,9 @@
 //
 // Credentials come from each SDK's usual environment (AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY, AWS_PROFILE, GOOGLE_APPLICATION_CREDENTIALS,
-// AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY, ...), never from flags. URLs are
-// always shown redacted (sink.Redact), and neither identities nor the
-// passphrase are ever printed.
+// AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY, ...), never from flags or URLs
+// (a URL with user:password@ is refused). URLs are always shown redacted
+// (sink.Redact), and neither identities nor the passphrase are ever printed.
 //
 // # Exit codes
 //

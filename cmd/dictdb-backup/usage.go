@@ -26,8 +26,9 @@ Environment:
   DICTDB_PASSPHRASE   the passphrase of passphrase-encrypted backups (never printed)
   Credentials come from each SDK's usual environment (AWS_ACCESS_KEY_ID,
   AWS_SECRET_ACCESS_KEY, AWS_PROFILE, GOOGLE_APPLICATION_CREDENTIALS,
-  AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY, ...), never from flags.
-  URLs are printed with their secrets redacted.
+  AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY, ...), never from flags or URLs
+  (a URL with user:password@ is refused). URLs are printed with their
+  secrets redacted.
 
 Sink URLs:
   file:///var/backups/db1, file://./backups   a local directory

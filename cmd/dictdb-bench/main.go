@@ -17,7 +17,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -100,19 +99,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return printTable(stdout, info, b.rows)
 }
 
-// redact drops what may hold credentials from a sink URL: the user info and
-// the query.
-func redact(url string) string {
-	if i := strings.IndexAny(url, "?#"); i >= 0 {
-		url = url[:i]
+// redact returns rawURL as sink.Redact prints it, or as written if that
+// hides nothing.
+func redact(rawURL string) string {
+	u, err := sink.Parse(rawURL)
+	if err != nil {
+		return "(invalid URL)"
 	}
-	if scheme, rest, ok := strings.Cut(url, "://"); ok {
-		if at := strings.LastIndex(rest, "@"); at >= 0 && at < strings.IndexByte(rest+"/", '/') {
-			rest = rest[at+1:]
-		}
-		url = scheme + "://" + rest
+	if r := sink.Redact(u); r != u.String() {
+		return r
 	}
-	return url
+	return rawURL
 }
 
 func printTable(w io.Writer, m machine, rows []row) error {

@@ -61,7 +61,9 @@ func TestJSON(t *testing.T) {
 }
 
 func TestRedact(t *testing.T) {
-	require.Equal(t, "s3://bucket/p", redact("s3://bucket/p?secret=x"))
-	require.Equal(t, "https://host/x", redact("https://user:pw@host/x"))
+	require.Equal(t, "s3://bucket/p?region=eu-west-1&secret=xxxxx", redact("s3://bucket/p?secret=S3cr3t&region=eu-west-1"))
+	require.Equal(t, "https://xxxxx:xxxxx@host/x", redact("https://user:pw@host/x"))
 	require.Equal(t, "file:///tmp/a", redact("file:///tmp/a"))
+	require.Equal(t, "mem://", redact("mem://"))
+	require.Equal(t, "(invalid URL)", redact("s3://AKIAEXAMPLE:S3cr3t/x@bucket"))
 }

@@ -4,7 +4,9 @@
 // Credentials come from the environment: AZURE_STORAGE_ACCOUNT with
 // AZURE_STORAGE_KEY (shared key), AZURE_STORAGE_SAS_TOKEN, or
 // AZURE_STORAGE_CONNECTION_STRING; without any of these, Azure's default
-// credential chain (managed identity, Azure CLI, ...).
+// credential chain (managed identity, Azure CLI, ...). Never from the URL:
+// sink.Open refuses user info, and a SAS token's parameters (sig=, sv=, ...)
+// are not parameters of azblob:// URLs.
 //
 // # URLs
 //
@@ -57,7 +59,10 @@ type Sink = blobsink.Sink
 var params = []string{"storage_account", "domain", "protocol", "localemu", "cdn", "part_size"}
 
 func init() {
-	sink.RegisterWithRetry(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) })
+	sink.RegisterWithRetry(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) },
+		sink.Credentials("they come from the environment: AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY, "+
+			"AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_CONNECTION_STRING; else Azure's default credential chain "+
+			"(managed identity, Azure CLI, ...)"))
 }
 
 // OpenURL opens the sink an azblob:// URL names.
@@ -86,6 +91,9 @@ func OpenURL(ctx context.Context, u *url.URL) (*Sink, error) {
 		opts.AccountName = v
 	}
 	if v := q.Get("domain"); v != "" {
+		if strings.ContainsAny(v, "@/?#") {
+			return nil, fmt.Errorf("domain: want a host name, with a port if need be, like 127.0.0.1:10000")
+		}
 		opts.StorageDomain = v
 	}
 	if v := q.Get("protocol"); v != "" {
@@ -124,10 +132,13 @@ func newClient(opts *azureblob.ServiceURLOptions, containerName string) (*contai
 	if err != nil {
 		return nil, err
 	}
-	containerURL, err := url.JoinPath(string(svcURL), containerName)
+	// The service URL holds AZURE_STORAGE_SAS_TOKEN: sink.Parse's error
+	// does not quote it, url.Parse's would.
+	u, err := sink.Parse(string(svcURL))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("service URL from the account, domain and protocol: %w", err)
 	}
+	containerURL := u.JoinPath(containerName).String()
 	switch {
 	case account != "" && key != "":
 		cred, err := azblob.NewSharedKeyCredential(account, key)

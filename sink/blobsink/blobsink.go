@@ -15,7 +15,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"sort"
+	"strconv"
+	"strings"
 
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
@@ -80,6 +83,7 @@ func (s *Sink) Bucket() *blob.Bucket { return s.bucket }
 // wrap maps err once: a missing object is sink.ErrNotFound; a missing
 // bucket or refused credentials get a hint besides the SDK's words.
 func (s *Sink) wrap(op, key string, err error) error {
+	err = redactURLs(err)
 	code := gcerrors.Code(err)
 	switch {
 	case code == gcerrors.NotFound && (op == "put" || op == "list"):
@@ -91,6 +95,45 @@ func (s *Sink) wrap(op, key string, err error) error {
 	}
 	return fmt.Errorf("sink/%s: %s %s: %w", s.opts.Name, op, key, err)
 }
+
+// redactURLs returns err with each request URL its message quotes (that
+// of each *url.Error in its chain) redacted: an HTTP client's error quotes
+// the request URL, whose query holds the SAS token on Azure. The result
+// wraps err, and those *url.Error hold the redacted URL too.
+func redactURLs(err error) error {
+	msg := err.Error()
+	changed := false
+	for e := err; ; {
+		var ue *url.Error
+		if !errors.As(e, &ue) {
+			break
+		}
+		shown := "(URL not shown)"
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			shown = sink.Redact(u)
+		}
+		if shown != ue.URL {
+			msg = strings.ReplaceAll(msg, strconv.Quote(ue.URL), strconv.Quote(shown))
+			msg = strings.ReplaceAll(msg, ue.URL, shown)
+			ue.URL = shown
+			changed = true
+		}
+		e = ue.Err
+	}
+	if !changed {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
+}
+
+// redactedError is an error with a message redacted by redactURLs.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // Put streams r into the object key. On any failure the upload is aborted:
 // the object keeps its previous state.

@@ -2,9 +2,10 @@
 // gocloud.dev/blob/gcsblob.
 //
 // Credentials are Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS,
-// gcloud's user credentials, or the metadata server). When
-// STORAGE_EMULATOR_HOST is set (e.g. 127.0.0.1:4443), requests go to that
-// emulator, such as fake-gcs-server, without credentials.
+// gcloud's user credentials, or the metadata server), never from the URL
+// (sink.Open refuses user info). When STORAGE_EMULATOR_HOST is set (e.g.
+// 127.0.0.1:4443), requests go to that emulator, such as fake-gcs-server,
+// without credentials.
 //
 // # URLs
 //
@@ -52,7 +53,9 @@ type Config struct {
 }
 
 func init() {
-	sink.RegisterWithRetry(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) })
+	sink.RegisterWithRetry(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) },
+		sink.Credentials("Application Default Credentials come from the environment (GOOGLE_APPLICATION_CREDENTIALS "+
+			"names a service account key file), gcloud's user credentials or the metadata server; anonymous=true uses none"))
 }
 
 // ParseURL turns a gs:// URL into a Config.

@@ -3,7 +3,8 @@
 //
 // Credentials come from the AWS SDK's default chain: the environment
 // (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), the shared
-// config and credentials files, a named profile, or the instance role.
+// config and credentials files, a named profile, or the instance role;
+// never from the URL (sink.Open refuses user info, here and in endpoint).
 //
 // # URLs
 //
@@ -73,10 +74,17 @@ type Config struct {
 // Sink is an S3 sink.
 type Sink = blobsink.Sink
 
+// credentials says where they come from, for sink.Open's refusal of a URL
+// that holds some.
+const credentials = "the AWS SDK reads them from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, " +
+	"AWS_SESSION_TOKEN), the shared config and credentials files (profile= or AWS_PROFILE picks a profile) " +
+	"or the instance role"
+
 var params = []string{"region", "endpoint", "use_path_style", "profile", "sse", "kms_key_id", "checksums", "part_size"}
 
 func init() {
-	sink.RegisterWithRetry(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) })
+	sink.RegisterWithRetry(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) },
+		sink.Credentials(credentials))
 }
 
 // ParseURL turns an s3:// URL into a Config.
@@ -128,6 +136,11 @@ func New(ctx context.Context, c Config) (*Sink, error) {
 		sse = types.ServerSideEncryptionAwsKms
 	default:
 		return nil, fmt.Errorf("s3: sse=%q: want AES256 or aws:kms", c.SSE)
+	}
+	if c.Endpoint != "" {
+		if err := checkEndpoint(c.Endpoint); err != nil {
+			return nil, err
+		}
 	}
 	if c.KMSKeyID != "" && sse != types.ServerSideEncryptionAwsKms {
 		return nil, fmt.Errorf("s3: kms_key_id needs sse=aws:kms")
@@ -182,6 +195,24 @@ func New(ctx context.Context, c Config) (*Sink, error) {
 		return nil, fmt.Errorf("s3: open bucket %s: %w", c.Bucket, err)
 	}
 	return blobsink.New(bucket, blobsink.Options{Name: "s3", Prefix: c.Prefix, PartSize: c.PartSize, IsAuthError: isAuthError}), nil
+}
+
+// checkEndpoint returns an error, which does not quote it, unless endpoint
+// is an http or https URL with a host and neither user info, query nor
+// fragment: the SDK would ignore credentials there, and its errors would
+// quote the endpoint.
+func checkEndpoint(endpoint string) error {
+	u, err := sink.Parse(endpoint)
+	if err != nil {
+		return fmt.Errorf("s3: endpoint: %w", err)
+	}
+	if u.User != nil {
+		return fmt.Errorf("s3: endpoint: %w: %s", sink.ErrCredentialsInURL, credentials)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return fmt.Errorf("s3: endpoint: want http://host:port or https://host[:port][/path], without a query or fragment")
+	}
+	return nil
 }
 
 // isAuthError reports whether S3 refused the request's credentials
