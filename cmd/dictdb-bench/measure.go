@@ -87,7 +87,8 @@ func (l latencies) quantile(q float64) time.Duration {
 }
 
 // writer inserts records as fast as it can, timing each insert, until stop
-// is called, which returns the sorted latencies.
+// is called (after at least 256 inserts), which returns the sorted
+// latencies.
 func writer(insert func(i int) error) (stop func() (latencies, error)) {
 	var mu sync.Mutex
 	quit := false
@@ -96,7 +97,7 @@ func writer(insert func(i int) error) (stop func() (latencies, error)) {
 	go func() {
 		lat := make(latencies, 0, 1<<20)
 		for i := 0; ; i++ {
-			if i%256 == 0 {
+			if i > 0 && i%256 == 0 { // at least 256 inserts, however short the run
 				mu.Lock()
 				q := quit
 				mu.Unlock()
