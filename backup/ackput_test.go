@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dictdb/dictdb-go/dictdb"
-	"github.com/dictdb/dictdb-go/internal/dbtest"
+	"github.com/dictdb/dictdb-go/dictdb/dictdbtest"
 	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
 	"github.com/dictdb/dictdb-go/sink/mem"
@@ -72,7 +72,7 @@ func TestAcknowledgedBackupRestoresAfterAPutThatStoredAndFailed(t *testing.T) {
 						t.Helper()
 						got, err := restore.Latest(ctx, inner, ropts...)
 						require.NoError(t, err, msg)
-						require.NoError(t, dbtest.Diff(db, got), msg)
+						require.NoError(t, dictdbtest.Diff(db, got), msg)
 					}
 
 					insert(0)
@@ -207,7 +207,7 @@ func TestCancelledBackupSaysSo(t *testing.T) {
 			require.NoError(t, m.BackupNow(ctx), "the changes are still pending")
 			got, err := restore.Latest(ctx, inner)
 			require.NoError(t, err)
-			require.NoError(t, dbtest.Diff(db, got))
+			require.NoError(t, dictdbtest.Diff(db, got))
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/dictdb/dictdb-go/catalog"
 	"github.com/dictdb/dictdb-go/dictdb"
 	"github.com/dictdb/dictdb-go/internal/object"
 	"github.com/dictdb/dictdb-go/sink"
@@ -75,17 +76,18 @@ type Options struct {
 	OnBackup func(Event)
 }
 
-// Compression names how backup objects are compressed.
-type Compression string
+// Compression names how backup objects are compressed: see
+// catalog.Compression.
+type Compression = catalog.Compression
 
 // The compressions.
 const (
-	CompressionNone Compression = ""
+	CompressionNone = catalog.CompressionNone
 	// CompressionZstd is Zstandard (klauspost/compress), the best speed and
 	// ratio; objects end in .zst.
-	CompressionZstd Compression = "zstd"
+	CompressionZstd = catalog.CompressionZstd
 	// CompressionGzip is gzip, readable by every tool; objects end in .gz.
-	CompressionGzip Compression = "gzip"
+	CompressionGzip = catalog.CompressionGzip
 )
 
 // Encryption encrypts backup objects with age (filippo.io/age) on the way
@@ -135,7 +137,7 @@ func (o Options) withDefaults() (Options, error) {
 	if o.MaxDeltasBeforeFull < 0 {
 		return o, fmt.Errorf("backup: options: MaxDeltasBeforeFull must not be negative, got %d", o.MaxDeltasBeforeFull)
 	}
-	if err := object.Compression(o.Compression).Check(); err != nil {
+	if err := o.Compression.Check(); err != nil {
 		return o, fmt.Errorf("backup: options: %w", err)
 	}
 	if o.Encryption != nil && len(o.Encryption.Recipients) == 0 {
@@ -163,7 +165,7 @@ type Manager struct {
 	db     *dictdb.DB
 	sink   sink.Sink
 	opts   Options
-	clock  object.Clock
+	clock  catalog.Clock
 	writer string // this manager's id, in every object it writes
 
 	mu       sync.Mutex // guards the fields below
@@ -209,7 +211,7 @@ func NewManager(db *dictdb.DB, s sink.Sink, opts Options) (*Manager, error) {
 		db:      db,
 		sink:    s,
 		opts:    o,
-		writer:  object.NewChainID(),
+		writer:  catalog.NewID(),
 		pending: newPending(),
 		notify:  make(chan struct{}, 1),
 		stop:    make(chan struct{}),
@@ -458,34 +460,28 @@ func (m *Manager) backupLocked(ctx context.Context, k kind) error {
 // chain. Later, it refuses to go on when an object appeared that this
 // manager did not write: another writer on the same prefix.
 func (m *Manager) checkSink(ctx context.Context) error {
-	objs, err := m.sink.List(ctx, object.CommonPrefix)
+	c, err := catalog.Read(ctx, m.sink, catalog.Options{Identities: m.identities()})
 	if err != nil {
 		return fmt.Errorf("backup: list existing backups: %w", err)
 	}
-	var names []object.Name
-	for _, o := range objs {
-		if n, ok := object.Parse(o.Key); ok {
-			names = append(names, n)
-		}
-	}
-	object.Sort(names)
+	objs := c.Objects()
 	if !m.listed {
 		m.listed = true
-		if len(names) > 0 {
-			newest := names[len(names)-1]
+		if len(objs) > 0 {
+			newest := objs[len(objs)-1]
 			m.clock.Observe(newest.Micros)
 			m.checked = newest.Micros
-			return m.continueChain(ctx, names)
+			return m.continueChain(ctx, c)
 		}
 		return nil
 	}
-	for _, n := range names {
-		if n.Micros > m.checked && !m.attempted[n.Key] {
-			return fmt.Errorf("%w: found %s, which this manager did not write; two managers on one prefix would interleave their chains (give each database its own prefix)", ErrOtherWriter, n.Key)
+	for _, obj := range objs {
+		if obj.Micros > m.checked && !m.attempted[obj.Key] {
+			return fmt.Errorf("%w: found %s, which this manager did not write; two managers on one prefix would interleave their chains (give each database its own prefix)", ErrOtherWriter, obj.Key)
 		}
 	}
-	if len(names) > 0 && names[len(names)-1].Micros > m.checked {
-		m.checked = names[len(names)-1].Micros
+	if len(objs) > 0 && objs[len(objs)-1].Micros > m.checked {
+		m.checked = objs[len(objs)-1].Micros
 	}
 	clear(m.attempted)
 	return nil
@@ -495,22 +491,23 @@ func (m *Manager) checkSink(ctx context.Context) error {
 // chain: when the newest object in the sink is the point the database was
 // restored from (its Lineage), and nothing was written since, the next
 // backup can be a delta of that chain.
-func (m *Manager) continueChain(ctx context.Context, names []object.Name) error {
-	chain, base, seq, ok := object.ParseLineage(m.db.Lineage())
+func (m *Manager) continueChain(ctx context.Context, c *catalog.Catalog) error {
+	chain, base, seq, ok := catalog.ParseLineage(m.db.Lineage())
 	if !ok || seq != m.startSeq {
 		return nil
 	}
-	newest := names[len(names)-1]
-	h, err := m.readHeader(ctx, newest)
+	objs := c.Objects()
+	newest := objs[len(objs)-1]
+	h, err := catalog.ReadHeader(ctx, m.sink, newest.Name, m.identities())
 	if err != nil || h.Legacy() || h.Chain != chain || h.Seq != seq {
 		return nil // the sink moved on, or is unreadable: start a new chain
 	}
-	if h.Kind == object.KindFull && newest.Key != base || h.Kind == object.KindDelta && h.Base != base {
+	if h.Kind == catalog.Full && newest.Key != base || h.Kind == catalog.Delta && h.Base != base {
 		return nil
 	}
 	deltas := 0
-	for i := len(names) - 1; i >= 0 && names[i].Key != base; i-- {
-		if names[i].Kind == object.KindDelta {
+	for i := len(objs) - 1; i >= 0 && objs[i].Key != base; i-- {
+		if objs[i].Kind == catalog.Delta {
 			deltas++
 		}
 	}
@@ -521,23 +518,9 @@ func (m *Manager) continueChain(ctx context.Context, names []object.Name) error 
 	return nil
 }
 
-func (m *Manager) readHeader(ctx context.Context, n object.Name) (object.Header, error) {
-	rc, err := m.sink.Get(ctx, n.Key)
-	if err != nil {
-		return object.Header{}, err
-	}
-	defer rc.Close()
-	r, err := object.NewReader(rc, n.Encoding, m.identities())
-	if err != nil {
-		return object.Header{}, err
-	}
-	defer r.Close()
-	return object.ReadHeader(n.Kind, r)
-}
-
 // encoding returns how the manager stores objects.
-func (m *Manager) encoding() object.Encoding {
-	return object.Encoding{Format: m.opts.Format, Compression: object.Compression(m.opts.Compression), Encrypted: m.opts.Encryption != nil}
+func (m *Manager) encoding() catalog.Encoding {
+	return catalog.Encoding{Format: m.opts.Format, Compression: m.opts.Compression, Encrypted: m.opts.Encryption != nil}
 }
 
 // writeObject returns the function that streams an object into w: encode
@@ -549,7 +532,8 @@ func (m *Manager) writeObject(encode func(io.Writer) error) func(io.Writer) erro
 		if m.opts.Encryption != nil {
 			recipients = m.opts.Encryption.Recipients
 		}
-		ow, err := object.NewWriter(w, m.encoding(), recipients)
+		enc := m.encoding()
+		ow, err := object.NewWriter(w, object.Layers{Compression: object.Compression(enc.Compression), Encrypted: enc.Encrypted}, recipients)
 		if err != nil {
 			return err
 		}
@@ -574,12 +558,12 @@ func (m *Manager) full(ctx context.Context, force bool) error {
 		return nil // nothing changed since the last backup
 	}
 	micros := m.clock.Next()
-	chain := object.NewChainID()
+	chain := catalog.NewID()
 	enc := m.encoding()
-	key := object.Key(object.KindFull, micros, enc)
-	h := object.Header{Kind: object.KindFull, Codec: enc.Format, Compression: enc.Compression, Encrypted: enc.Encrypted,
-		Chain: chain, Writer: m.writer, Seq: snap.Seq, Timestamp: object.Seconds(micros)}
-	m.attempt = attempt{kind: object.KindFull, key: key}
+	key := catalog.Key(catalog.Full, micros, enc)
+	h := catalog.Header{Kind: catalog.Full, Codec: enc.Format, Compression: enc.Compression, Encrypted: enc.Encrypted,
+		Chain: chain, Writer: m.writer, Seq: snap.Seq, Timestamp: catalog.Seconds(micros)}
+	m.attempt = attempt{kind: string(catalog.Full), key: key}
 	err := m.put(ctx, key, m.writeObject(func(w io.Writer) error {
 		return snap.Encode(w, enc.Format, h.Meta())
 	}))
@@ -625,13 +609,13 @@ func (m *Manager) delta(ctx context.Context) error {
 
 	micros := m.clock.Next()
 	enc := m.encoding()
-	key := object.Key(object.KindDelta, micros, enc)
-	h := object.Header{
-		Kind: object.KindDelta, Codec: enc.Format, Compression: enc.Compression, Encrypted: enc.Encrypted,
-		Chain: m.chain, Writer: m.writer, Base: m.base, FromSeq: m.backupSeq, Seq: p.maxSeq, Timestamp: object.Seconds(micros),
+	key := catalog.Key(catalog.Delta, micros, enc)
+	h := catalog.Header{
+		Kind: catalog.Delta, Codec: enc.Format, Compression: enc.Compression, Encrypted: enc.Encrypted,
+		Chain: m.chain, Writer: m.writer, Base: m.base, FromSeq: m.backupSeq, Seq: p.maxSeq, Timestamp: catalog.Seconds(micros),
 	}
 	d := p.delta()
-	m.attempt = attempt{kind: object.KindDelta, key: key}
+	m.attempt = attempt{kind: string(catalog.Delta), key: key}
 	err := m.put(ctx, key, m.writeObject(func(w io.Writer) error {
 		return dictdb.EncodeDelta(w, enc.Format, d, h.Meta())
 	}))
@@ -640,7 +624,7 @@ func (m *Manager) delta(ctx context.Context) error {
 		// did. If this one was stored all the same (a Put can fail after its
 		// commit), the next one supersedes it: restore accepts a delta that
 		// starts at an earlier point when the same writer wrote every delta
-		// since (object.Header.Writer).
+		// since (catalog.Header.Writer).
 		m.mu.Lock()
 		m.pending.mergeOlder(p)
 		m.mu.Unlock()

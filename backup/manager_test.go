@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dictdb/dictdb-go/catalog"
 	"github.com/dictdb/dictdb-go/dictdb"
-	"github.com/dictdb/dictdb-go/internal/object"
 	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
 	"github.com/dictdb/dictdb-go/sink/mem"
@@ -38,18 +38,18 @@ func setup(t *testing.T, opts Options) (*dictdb.DB, *dictdb.Table, *mem.Sink, *M
 // kinds returns the kinds of the stored backups, oldest first ("F" or "D").
 func kinds(t *testing.T, s sink.Sink) string {
 	t.Helper()
-	var names []object.Name
+	var names []catalog.Name
 	objs, err := s.List(context.Background(), "")
 	require.NoError(t, err)
 	for _, o := range objs {
-		n, ok := object.Parse(o.Key)
+		n, ok := catalog.Parse(o.Key)
 		require.True(t, ok, o.Key)
 		names = append(names, n)
 	}
-	object.Sort(names)
+	catalog.Sort(names)
 	out := ""
 	for _, n := range names {
-		if n.Kind == object.KindFull {
+		if n.Kind == catalog.Full {
 			out += "F"
 		} else {
 			out += "D"
@@ -253,30 +253,30 @@ func TestNonIncrementalWritesFulls(t *testing.T) {
 	assert.Equal(t, "FFFD", kinds(t, s), "BackupDelta forces a delta in any mode")
 }
 
-func readDelta(t *testing.T, s sink.Sink, key string) (*dictdb.Delta, object.Header) {
+func readDelta(t *testing.T, s sink.Sink, key string) (*dictdb.Delta, catalog.Header) {
 	t.Helper()
 	rc, err := s.Get(context.Background(), key)
 	require.NoError(t, err)
 	defer rc.Close()
 	d, meta, err := dictdb.DecodeDelta(rc, dictdb.FormatJSON)
 	require.NoError(t, err)
-	h, err := object.FromMeta(object.KindDelta, meta)
+	h, err := catalog.FromMeta(catalog.Delta, meta)
 	require.NoError(t, err)
 	return d, h
 }
 
-func lastKey(t *testing.T, s sink.Sink, kind string) string {
+func lastKey(t *testing.T, s sink.Sink, kind catalog.Kind) string {
 	t.Helper()
-	var names []object.Name
+	var names []catalog.Name
 	objs, err := s.List(context.Background(), "")
 	require.NoError(t, err)
 	for _, o := range objs {
-		if n, _ := object.Parse(o.Key); n.Kind == kind {
+		if n, _ := catalog.Parse(o.Key); n.Kind == kind {
 			names = append(names, n)
 		}
 	}
 	require.NotEmpty(t, names)
-	object.Sort(names)
+	catalog.Sort(names)
 	return names[len(names)-1].Key
 }
 
@@ -299,10 +299,10 @@ func TestDeltaIsCoalescedPerKey(t *testing.T) {
 	require.NoError(t, db.DropTable("gone"))
 	require.NoError(t, m.BackupDelta(ctx))
 
-	d, h := readDelta(t, s, lastKey(t, s, object.KindDelta))
+	d, h := readDelta(t, s, lastKey(t, s, catalog.Delta))
 	assert.Equal(t, fullSeq, h.FromSeq)
 	assert.Equal(t, db.Sequence(), h.Seq)
-	assert.Equal(t, lastKey(t, s, object.KindFull), h.Base)
+	assert.Equal(t, lastKey(t, s, catalog.Full), h.Base)
 	assert.Equal(t, []dictdb.Record{{"id": a, "name": "a2", "x": int64(1)}}, d.Tables["users"].Upserts)
 	assert.Equal(t, []any{b, c}, d.Tables["users"].Deletes)
 	assert.Nil(t, d.Tables["users"].Create)
@@ -331,7 +331,7 @@ func TestFailedDeltaChangesGoIntoTheNext(t *testing.T) {
 	_, _ = users.Upsert(dictdb.Record{"id": y, "v": "y2"}) // newer than the failed delta
 	require.NoError(t, m.BackupDelta(ctx))
 
-	d, h := readDelta(t, fs, lastKey(t, fs, object.KindDelta))
+	d, h := readDelta(t, fs, lastKey(t, fs, catalog.Delta))
 	assert.Equal(t, fullSeq, h.FromSeq, "the delta starts where the last successful backup ended")
 	assert.Equal(t, db.Sequence(), h.Seq)
 	assert.Equal(t, []dictdb.Record{{"id": x, "v": "lost?"}, {"id": y, "v": "y2"}}, d.Tables["users"].Upserts)
@@ -359,7 +359,7 @@ func TestNamesStrictlyIncreaseWithinAMicrosecond(t *testing.T) {
 	require.Len(t, ks, 8)
 	var micros []int64
 	for _, k := range ks {
-		n, ok := object.Parse(k)
+		n, ok := catalog.Parse(k)
 		require.True(t, ok)
 		micros = append(micros, n.Micros)
 	}
@@ -375,14 +375,14 @@ func TestNamesFollowExistingBackups(t *testing.T) {
 	db := dictdb.New()
 	s := mem.New()
 	future := int64(4000000000_000000)
-	require.NoError(t, s.Put(context.Background(), object.Key(object.KindFull, future, object.Encoding{Format: dictdb.FormatJSON}), eofReader{}))
+	require.NoError(t, s.Put(context.Background(), catalog.Key(catalog.Full, future, catalog.Encoding{Format: dictdb.FormatJSON}), eofReader{}))
 	m, err := NewManager(db, s, Options{Interval: -1})
 	require.NoError(t, err)
 	defer m.Stop()
 	require.NoError(t, m.BackupFull(context.Background()))
 	ks := keys(t, s)
 	require.Len(t, ks, 2)
-	n, _ := object.Parse(lastKey(t, s, object.KindFull))
+	n, _ := catalog.Parse(lastKey(t, s, catalog.Full))
 	assert.Equal(t, future+1, n.Micros, "a new name sorts after every existing one")
 }
 
@@ -509,7 +509,7 @@ func TestRefusesASecondWriter(t *testing.T) {
 	_, _ = t1.Insert(dictdb.Record{"v": 2})
 	err = m1.BackupNow(ctx)
 	require.ErrorIs(t, err, ErrOtherWriter)
-	assert.Contains(t, err.Error(), lastKey(t, s, object.KindFull), "names the other writer's object")
+	assert.Contains(t, err.Error(), lastKey(t, s, catalog.Full), "names the other writer's object")
 	assert.Equal(t, "FFF", kinds(t, s), "nothing written after the refusal")
 }
 
@@ -579,15 +579,15 @@ func TestRestoredDatabaseContinuesItsChain(t *testing.T) {
 // copyObjects copies the n oldest backup objects of src into dst.
 func copyObjects(t *testing.T, dst, src sink.Sink, n int) {
 	t.Helper()
-	var names []object.Name
+	var names []catalog.Name
 	objs, err := src.List(context.Background(), "")
 	require.NoError(t, err)
 	for _, o := range objs {
-		if nm, ok := object.Parse(o.Key); ok {
+		if nm, ok := catalog.Parse(o.Key); ok {
 			names = append(names, nm)
 		}
 	}
-	object.Sort(names)
+	catalog.Sort(names)
 	for _, nm := range names[:n] {
 		rc, err := src.Get(context.Background(), nm.Key)
 		require.NoError(t, err)

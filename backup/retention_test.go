@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dictdb/dictdb-go/catalog"
 	"github.com/dictdb/dictdb-go/dictdb"
-	"github.com/dictdb/dictdb-go/internal/dbtest"
-	"github.com/dictdb/dictdb-go/internal/object"
+	"github.com/dictdb/dictdb-go/dictdb/dictdbtest"
 	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
 	"github.com/dictdb/dictdb-go/sink/local"
@@ -102,7 +102,7 @@ func (h *phistory) write(t *testing.T, steps ...pstep) {
 			require.NoError(t, h.m.BackupDelta(ctx))
 		}
 		key := h.m.Stats().LastKey
-		n, ok := object.Parse(key)
+		n, ok := catalog.Parse(key)
 		require.True(t, ok)
 		require.Equal(t, st.at.UnixMicro(), n.Micros, "the object is named at the step's time")
 		h.key[st.label], h.label[key] = key, st.label
@@ -174,13 +174,13 @@ func backupKeys(t *testing.T, s sink.Sink) []string {
 	t.Helper()
 	objs, err := s.List(context.Background(), "")
 	require.NoError(t, err)
-	var names []object.Name
+	var names []catalog.Name
 	for _, o := range objs {
-		if n, ok := object.Parse(o.Key); ok {
+		if n, ok := catalog.Parse(o.Key); ok {
 			names = append(names, n)
 		}
 	}
-	object.Sort(names)
+	catalog.Sort(names)
 	var out []string
 	for _, n := range names {
 		out = append(out, n.Key)
@@ -223,10 +223,10 @@ func (h *phistory) requireRestorable(t *testing.T, s sink.Sink, opts ...restore.
 		require.NotNil(t, want, p.Key)
 		got, err := restore.ToTime(ctx, s, p.Time, opts...)
 		require.NoError(t, err, h.label[p.Key])
-		require.NoError(t, dbtest.Diff(want, got), "%s by time", h.label[p.Key])
+		require.NoError(t, dictdbtest.Diff(want, got), "%s by time", h.label[p.Key])
 		got, err = restore.ToSeq(ctx, s, p.Seq, opts...)
 		require.NoError(t, err, h.label[p.Key])
-		require.NoError(t, dbtest.Diff(want, got), "%s by sequence", h.label[p.Key])
+		require.NoError(t, dictdbtest.Diff(want, got), "%s by sequence", h.label[p.Key])
 	}
 	return points
 }
@@ -414,12 +414,12 @@ func TestPruneKeepsWhatItCannotPlace(t *testing.T) {
 	h := newPHistory(t, s, Options{})
 	h.write(t, spread...)
 	put := func(key, body string) { require.NoError(t, s.Put(ctx, key, strings.NewReader(body))) }
-	name := func(kind string, at time.Time) string {
-		return object.Key(kind, at.UnixMicro(), object.Encoding{Format: dictdb.FormatJSON})
+	name := func(kind catalog.Kind, at time.Time) string {
+		return catalog.Key(kind, at.UnixMicro(), catalog.Encoding{Format: dictdb.FormatJSON})
 	}
 
 	// An unreadable delta among chain A's.
-	badDelta := name(object.KindDelta, pat(0, 11))
+	badDelta := name(catalog.Delta, pat(0, 11))
 	put(badDelta, "not a delta")
 	// An orphan among chain B's: a delta of a chain whose full backup is
 	// elsewhere.
@@ -434,9 +434,9 @@ func TestPruneKeepsWhatItCannotPlace(t *testing.T) {
 	// A gap in chain C: C1 is gone, so C2 does not continue C0.
 	require.NoError(t, s.Delete(ctx, h.key["C1"]))
 	// An unreadable full backup among chain D's, and one newer than all.
-	badFull := name(object.KindFull, pat(16, 11))
+	badFull := name(catalog.Full, pat(16, 11))
 	put(badFull, `{"chain": 7`)
-	newestBad := name(object.KindFull, pat(20, 0))
+	newestBad := name(catalog.Full, pat(20, 0))
 	put(newestBad, "")
 	// Keys that are not backup objects, under the prefix and outside it.
 	for _, k := range []string{"dictdb_notes.txt", "dictdb_backup_1709460000_000000.json.bak", "dictdb_delta_x.json", "readme.md", "sub/dictdb_backup_1709460000_000000.json"} {
@@ -486,7 +486,7 @@ func TestPruneKeepsWhatItCannotPlace(t *testing.T) {
 	assert.Equal(t, want, problemKinds(reportAfter))
 	got, err := restore.ToTime(ctx, s, spread[15].at)
 	require.NoError(t, err)
-	require.NoError(t, dbtest.Diff(h.state[h.key["E2"]], got))
+	require.NoError(t, dictdbtest.Diff(h.state[h.key["E2"]], got))
 }
 
 func problemKinds(r *restore.Report) map[string]restore.ProblemKind {
@@ -681,8 +681,8 @@ func TestPruneLegacyChains(t *testing.T) {
 	legacyDelta := func(id int) string {
 		return fmt.Sprintf(`{"type": "delta", "timestamp": 1.5, "tables": {"users": {"upserts": [{"id": %d}], "deletes": []}}}`, id)
 	}
-	name := func(kind string, at time.Time) string {
-		return object.Key(kind, at.UnixMicro(), object.Encoding{Format: dictdb.FormatJSON})
+	name := func(kind catalog.Kind, at time.Time) string {
+		return catalog.Key(kind, at.UnixMicro(), catalog.Encoding{Format: dictdb.FormatJSON})
 	}
 	build := func(t *testing.T, unreadable bool) (*mem.Sink, *phistory, map[string]string) {
 		s := mem.New()
@@ -691,15 +691,15 @@ func TestPruneLegacyChains(t *testing.T) {
 			require.NoError(t, s.Put(ctx, key, strings.NewReader(body)))
 			labels[key] = label
 		}
-		put("early", name(object.KindDelta, pat(0, 1)), legacyDelta(0)) // before any full backup: an orphan
-		put("L1", name(object.KindFull, pat(0, 2)), legacyFull(1))
-		put("L1a", name(object.KindDelta, pat(0, 3)), legacyDelta(2))
+		put("early", name(catalog.Delta, pat(0, 1)), legacyDelta(0)) // before any full backup: an orphan
+		put("L1", name(catalog.Full, pat(0, 2)), legacyFull(1))
+		put("L1a", name(catalog.Delta, pat(0, 3)), legacyDelta(2))
 		if unreadable {
-			put("U", name(object.KindFull, pat(0, 4)), "not json")
+			put("U", name(catalog.Full, pat(0, 4)), "not json")
 		}
-		put("L1b", name(object.KindDelta, pat(0, 5)), legacyDelta(3))
-		put("L2", name(object.KindFull, pat(1, 2)), legacyFull(4))
-		put("L2a", name(object.KindDelta, pat(1, 3)), legacyDelta(5))
+		put("L1b", name(catalog.Delta, pat(0, 5)), legacyDelta(3))
+		put("L2", name(catalog.Full, pat(1, 2)), legacyFull(4))
+		put("L2a", name(catalog.Delta, pat(1, 3)), legacyDelta(5))
 		h := newPHistory(t, s, Options{})
 		h.write(t, pstep{"G0", true, pat(2, 1)}, pstep{"G1", false, pat(2, 2)})
 		for k, l := range labels {

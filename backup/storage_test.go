@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dictdb/dictdb-go/catalog"
 	"github.com/dictdb/dictdb-go/dictdb"
-	"github.com/dictdb/dictdb-go/internal/dbtest"
-	"github.com/dictdb/dictdb-go/internal/object"
+	"github.com/dictdb/dictdb-go/dictdb/dictdbtest"
 	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
 	"github.com/dictdb/dictdb-go/sink/mem"
@@ -64,7 +64,7 @@ func TestStorageEncodings(t *testing.T) {
 	for _, f := range dictdb.Formats() {
 		for _, c := range []Compression{CompressionNone, CompressionZstd, CompressionGzip} {
 			for _, encrypt := range []bool{false, true} {
-				enc := object.Encoding{Format: f, Compression: object.Compression(c), Encrypted: encrypt}
+				enc := catalog.Encoding{Format: f, Compression: catalog.Compression(c), Encrypted: encrypt}
 				t.Run(strings.TrimPrefix(enc.Ext(), "."), func(t *testing.T) {
 					ctx := context.Background()
 					opts := Options{Format: f, Compression: c, Incremental: true}
@@ -96,7 +96,7 @@ func TestStorageEncodings(t *testing.T) {
 
 					got, err := restore.Latest(ctx, s, ropts...)
 					require.NoError(t, err)
-					assert.Empty(t, dbtest.Diff(db, got))
+					assert.Empty(t, dictdbtest.Diff(db, got))
 					rep, err := restore.Verify(ctx, s, ropts...)
 					require.NoError(t, err)
 					assert.True(t, rep.OK(), "%v", rep.Err())
@@ -144,7 +144,7 @@ func TestEncryptedNeedsTheKeyToRestore(t *testing.T) {
 	}
 	got, err := restore.Latest(ctx, s, restore.WithIdentities(other, id))
 	require.NoError(t, err)
-	assert.Empty(t, dbtest.Diff(db, got))
+	assert.Empty(t, dictdbtest.Diff(db, got))
 }
 
 func TestPassphraseEncryption(t *testing.T) {
@@ -166,7 +166,7 @@ func TestPassphraseEncryption(t *testing.T) {
 	require.NoError(t, err)
 	got, err := restore.Latest(ctx, s, restore.WithIdentities(id))
 	require.NoError(t, err)
-	assert.Empty(t, dbtest.Diff(db, got))
+	assert.Empty(t, dictdbtest.Diff(db, got))
 	wrong, _ := age.NewScryptIdentity("wrong")
 	_, err = restore.Latest(ctx, s, restore.WithIdentities(wrong))
 	assert.ErrorIs(t, err, restore.ErrNoKey)
@@ -187,14 +187,14 @@ func TestApplyDeltaSniffsStorage(t *testing.T) {
 		fill(t, db, 3, 5)
 		require.NoError(t, m.BackupNow(ctx))
 		m.Stop()
-		key := lastKey(t, s, object.KindDelta)
+		key := lastKey(t, s, catalog.Delta)
 		rc, err := s.Get(ctx, key)
 		require.NoError(t, err)
 		n, err := restore.ApplyDelta(base, rc, restore.WithIdentities(id))
 		rc.Close()
 		require.NoError(t, err, "compression %q", c)
 		assert.Equal(t, 5, n)
-		assert.Empty(t, dbtest.Diff(db, base))
+		assert.Empty(t, dictdbtest.Diff(db, base))
 	}
 }
 

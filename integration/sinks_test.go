@@ -16,7 +16,7 @@ import (
 
 	"github.com/dictdb/dictdb-go/backup"
 	"github.com/dictdb/dictdb-go/dictdb"
-	"github.com/dictdb/dictdb-go/internal/dbtest"
+	"github.com/dictdb/dictdb-go/dictdb/dictdbtest"
 	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
 	"github.com/dictdb/dictdb-go/sink/sinktest"
@@ -33,7 +33,7 @@ func TestConformance(t *testing.T) {
 
 func requireSameDB(t *testing.T, want, got *dictdb.DB) {
 	t.Helper()
-	require.NoError(t, dbtest.Diff(want, got))
+	require.NoError(t, dictdbtest.Diff(want, got))
 }
 
 func TestBackupDeltaRestore(t *testing.T) {

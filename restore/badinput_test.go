@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dictdb/dictdb-go/backup"
+	"github.com/dictdb/dictdb-go/catalog"
 	"github.com/dictdb/dictdb-go/dictdb"
 	"github.com/dictdb/dictdb-go/internal/object"
 	"github.com/dictdb/dictdb-go/restore"
@@ -76,13 +77,13 @@ func newBadEnv(t *testing.T) *badEnv {
 }
 
 // newestKey returns the key of the newest object of kind in the mem sink.
-func (e *badEnv) newestKey(t *testing.T, kind string) (string, int64) {
+func (e *badEnv) newestKey(t *testing.T, kind catalog.Kind) (string, int64) {
 	t.Helper()
 	objs, err := e.mem.List(context.Background(), "")
 	require.NoError(t, err)
 	key, newest := "", int64(-1)
 	for _, o := range objs {
-		n, ok := object.Parse(o.Key)
+		n, ok := catalog.Parse(o.Key)
 		require.True(t, ok, o.Key)
 		if n.Kind == kind && n.Micros > newest {
 			key, newest = n.Key, n.Micros
@@ -93,7 +94,7 @@ func (e *badEnv) newestKey(t *testing.T, kind string) (string, int64) {
 }
 
 // newestContent returns the content of the newest object of kind.
-func (e *badEnv) newestContent(t *testing.T, kind string) []byte {
+func (e *badEnv) newestContent(t *testing.T, kind catalog.Kind) []byte {
 	t.Helper()
 	key, _ := e.newestKey(t, kind)
 	return sinkObjects(t, e.mem)[key]
@@ -106,12 +107,12 @@ func (e *badEnv) chooseBadKey(t *testing.T) {
 	require.NoError(t, err)
 	newest := int64(0)
 	for _, o := range objs {
-		n, ok := object.Parse(o.Key)
+		n, ok := catalog.Parse(o.Key)
 		require.True(t, ok, o.Key)
 		newest = max(newest, n.Micros)
 	}
 	e.badMicros = newest + 1_000_000
-	e.badKey = object.Key(object.KindFull, e.badMicros, object.Encoding{Format: dictdb.FormatJSON})
+	e.badKey = catalog.Key(catalog.Full, e.badMicros, catalog.Encoding{Format: dictdb.FormatJSON})
 }
 
 // sinkObjects returns every object of s with its content.
@@ -221,7 +222,7 @@ func usersDelta(recs string) docFn {
 }
 
 // truncatedNewest is the newest stored object of kind, cut at two thirds.
-func truncatedNewest(kind string) docFn {
+func truncatedNewest(kind catalog.Kind) docFn {
 	return func(t *testing.T, e *badEnv) []byte {
 		b := e.newestContent(t, kind)
 		return b[:len(b)*2/3]
@@ -233,7 +234,7 @@ func truncatedNewest(kind string) docFn {
 // say.
 func fullHeaderDoc(version, codec, rest string) docFn {
 	return func(_ *testing.T, e *badEnv) []byte {
-		ts := strconv.FormatFloat(object.Seconds(e.badMicros), 'f', -1, 64)
+		ts := strconv.FormatFloat(catalog.Seconds(e.badMicros), 'f', -1, 64)
 		return []byte(`{"type": "full", "format_version": ` + version + `, "chain": "c0ffee", "codec": ` + codec +
 			`, "timestamp": ` + ts + `, ` + rest + `, "tables": {}}`)
 	}
@@ -243,8 +244,8 @@ func fullHeaderDoc(version, codec, rest string) docFn {
 // key (header and checksum as backup.Manager writes them), cut at two
 // thirds, inside the records.
 func truncatedFull(t *testing.T, e *badEnv) []byte {
-	h := object.Header{Kind: object.KindFull, Version: object.FormatVersion, Codec: dictdb.FormatJSON,
-		Chain: object.NewChainID(), Seq: e.db.Sequence(), Timestamp: object.Seconds(e.badMicros)}
+	h := catalog.Header{Kind: catalog.Full, Version: catalog.FormatVersion, Codec: dictdb.FormatJSON,
+		Chain: catalog.NewID(), Seq: e.db.Sequence(), Timestamp: catalog.Seconds(e.badMicros)}
 	var buf bytes.Buffer
 	cw := object.NewChecksumWriter(&buf)
 	require.NoError(t, e.db.Snapshot().Encode(cw, dictdb.FormatJSON, h.Meta()))
@@ -403,7 +404,7 @@ func TestBadInputMatrix(t *testing.T) {
 		// Full backups: the newest full backup is bad; restore.Latest names it.
 		fullRow("malformed JSON", usersFull(`{"id": 1,}`), corrupt, "invalid character"),
 		fullRow("binary garbage", lit("\x00\x01\x02garbage"), nil, "x00"),
-		withAny(fullRow("empty", lit(""), nil), io.ErrUnexpectedEOF, object.ErrTruncated),
+		withAny(fullRow("empty", lit(""), nil), io.ErrUnexpectedEOF, catalog.ErrTruncated),
 		fullRow("trailing data", lit(`{"tables": {}} {}`), corrupt),
 		fullRow("tables not an object", lit(`{"tables": [1]}`), corrupt, "tables"),
 		fullRow("records not a list", lit(`{"tables": {"users": {"primary_key": "id", "schema": null, "records": {"id": 1}}}}`), corrupt, `"users" records`),
@@ -466,7 +467,7 @@ func TestBadInputMatrix(t *testing.T) {
 		deltaRow("missing table", lit(`{"type": "delta", "tables": {"nope": {"upserts": [{"id": 1}]}}}`), errs(dictdb.ErrTableNotFound), `"nope"`),
 		deltaRow("drops and changes a table", lit(`{"type": "delta", "dropped_tables": ["users"], "tables": {"users": {"upserts": [{"id": 1, "name": "x", "age": 1}]}}}`), nil, `both drops and changes table "users"`),
 		deltaRow("one bad upsert among good ones", usersDelta(`{"id": 1, "name": "ok", "age": 1}, {"id": 50, "name": "ok", "age": 2}, {"id": 51, "name": "bad", "age": "x"}`), errs(dictdb.ErrSchema), `field "age"`),
-		deltaRow("truncated", truncatedNewest(object.KindDelta), corrupt, "unexpected end of input"),
+		deltaRow("truncated", truncatedNewest(catalog.Delta), corrupt, "unexpected end of input"),
 
 		// Records with values outside the JSON data model.
 		valueRow("NaN", insertEvent(dictdb.Record{"event_id": 100, "x": math.NaN()}), "x", "NaN"),

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dictdb/dictdb-go/catalog"
 	"github.com/dictdb/dictdb-go/dictdb"
-	"github.com/dictdb/dictdb-go/internal/object"
 	"github.com/dictdb/dictdb-go/sink"
 )
 
@@ -19,10 +19,10 @@ var ErrNotBackupObject = errors.New("restore: not a backup object name")
 // ObjectInfo describes one stored backup object: its header and, from
 // Inspect, a summary of its content.
 type ObjectInfo struct {
-	Key  string    // the object's key
-	Kind string    // "full" or "delta"
-	Time time.Time // when the object was written (from its name), UTC
-	Size int64     // the object's size in the sink, in bytes (as stored: compressed, encrypted)
+	Key  string       // the object's key
+	Kind catalog.Kind // catalog.Full or catalog.Delta
+	Time time.Time    // when the object was written (from its name), UTC
+	Size int64        // the object's size in the sink, in bytes (as stored: compressed, encrypted)
 
 	// The header. A legacy object (written by the Python DictDB) has no
 	// format version, chain, base nor sequence numbers.
@@ -76,7 +76,7 @@ func InspectHeader(ctx context.Context, s sink.Sink, key string, opts ...Option)
 }
 
 func inspect(ctx context.Context, s sink.Sink, key string, whole bool, o options) (*ObjectInfo, error) {
-	n, ok := object.Parse(key)
+	n, ok := catalog.Parse(key)
 	if !ok {
 		return nil, fmt.Errorf("%w: %q (want dictdb_backup_<sec>_<usec>.<ext> or dictdb_delta_<sec>_<usec>.<ext>)", ErrNotBackupObject, key)
 	}
@@ -95,35 +95,32 @@ func inspect(ctx context.Context, s sink.Sink, key string, whole bool, o options
 	}
 
 	if !whole {
-		h, bad, err := o.readHeader(ctx, s, n)
+		h, err := catalog.ReadHeader(ctx, s, n, o.identities)
 		if err != nil {
-			if bad == "" {
-				return nil, err // not about the object
-			}
-			return nil, &ObjectError{Key: key, Err: err}
+			return nil, wrap(ctx, err)
 		}
 		info.setHeader(h, n)
 		return info, nil
 	}
 
-	vr, closeFn, err := o.openObject(ctx, s, n)
+	vr, err := catalog.Open(ctx, s, n, o.identities)
 	if err != nil {
-		return nil, err
+		return nil, wrap(ctx, err)
 	}
-	defer closeFn()
-	var h object.Header
-	if n.Kind == object.KindFull {
+	defer vr.Close()
+	var h catalog.Header
+	if n.Kind == catalog.Full {
 		var db *dictdb.DB
 		br := bufio.NewReaderSize(vr, 64<<10)
 		f, err := sniff(br)
 		if err == nil {
 			var meta dictdb.Meta
 			if db, meta, err = dictdb.LoadMeta(br, f); err == nil {
-				h, err = object.FromMeta(object.KindFull, meta)
+				h, err = catalog.FromMeta(catalog.Full, meta)
 			}
 		}
-		if err := checked(key, vr, h, err); err != nil {
-			return nil, err
+		if err := vr.Check(err, h.Legacy()); err != nil {
+			return nil, wrap(ctx, err)
 		}
 		for _, name := range db.TableNames() {
 			t, err := db.Table(name)
@@ -135,8 +132,8 @@ func inspect(ctx context.Context, s sink.Sink, key string, whole bool, o options
 	} else {
 		d, dh, err := decodeDelta(vr)
 		h = dh
-		if err := checked(key, vr, h, err); err != nil {
-			return nil, err
+		if err := vr.Check(err, h.Legacy()); err != nil {
+			return nil, wrap(ctx, err)
 		}
 		for _, name := range d.TableNames() {
 			td := d.Tables[name]
@@ -148,7 +145,7 @@ func inspect(ctx context.Context, s sink.Sink, key string, whole bool, o options
 		}
 		info.Dropped = append([]string(nil), d.Dropped...)
 	}
-	if err := checkName(h, n); err != nil {
+	if err := h.CheckName(n); err != nil {
 		return nil, &ObjectError{Key: key, Err: err}
 	}
 	info.setHeader(h, n)
@@ -157,7 +154,7 @@ func inspect(ctx context.Context, s sink.Sink, key string, whole bool, o options
 	return info, nil
 }
 
-func (info *ObjectInfo) setHeader(h object.Header, n object.Name) {
+func (info *ObjectInfo) setHeader(h catalog.Header, n catalog.Name) {
 	info.Legacy = h.Legacy()
 	info.FormatVersion = h.Version
 	info.Codec = h.Codec

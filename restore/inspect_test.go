@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dictdb/dictdb-go/backup"
+	"github.com/dictdb/dictdb-go/catalog"
 	"github.com/dictdb/dictdb-go/dictdb"
-	"github.com/dictdb/dictdb-go/internal/object"
 	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
 	"github.com/dictdb/dictdb-go/sink/mem"
@@ -61,7 +61,7 @@ func inspectFixture(t *testing.T, s sink.Sink, opts backup.Options) (full, delta
 	require.NoError(t, err)
 	require.Len(t, objs, 2)
 	for _, o := range objs {
-		if strings.HasPrefix(o.Key, object.FullPrefix) {
+		if strings.HasPrefix(o.Key, catalog.FullPrefix) {
 			full = o.Key
 		} else {
 			delta = o.Key
@@ -96,11 +96,11 @@ func TestInspectFullAndDelta(t *testing.T) {
 	fi, err := restore.Inspect(bg, s, full)
 	require.NoError(t, err)
 	assert.Equal(t, full, fi.Key)
-	assert.Equal(t, "full", fi.Kind)
+	assert.Equal(t, catalog.Full, fi.Kind)
 	assert.Equal(t, points[0].Time, fi.Time)
 	assert.Equal(t, sizeOf(t, s, full), fi.Size)
 	assert.False(t, fi.Legacy)
-	assert.Equal(t, object.FormatVersion, fi.FormatVersion)
+	assert.Equal(t, catalog.FormatVersion, fi.FormatVersion)
 	assert.Equal(t, dictdb.FormatJSON, fi.Codec)
 	assert.Equal(t, "", fi.Compression)
 	assert.False(t, fi.Encrypted)
@@ -120,7 +120,7 @@ func TestInspectFullAndDelta(t *testing.T) {
 
 	di, err := restore.Inspect(bg, s, delta)
 	require.NoError(t, err)
-	assert.Equal(t, "delta", di.Kind)
+	assert.Equal(t, catalog.Delta, di.Kind)
 	assert.Equal(t, fi.Chain, di.Chain)
 	assert.Equal(t, full, di.Base)
 	assert.Equal(t, fi.Seq, di.FromSeq)
@@ -199,7 +199,7 @@ func TestInspectErrors(t *testing.T) {
 		assert.Contains(t, err.Error(), "notes.txt")
 	})
 	t.Run("missing", func(t *testing.T) {
-		key := object.Key(object.KindFull, time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro(), object.Encoding{Format: dictdb.FormatJSON})
+		key := catalog.Key(catalog.Full, time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro(), catalog.Encoding{Format: dictdb.FormatJSON})
 		_, err := restore.Inspect(bg, s, key)
 		require.ErrorIs(t, err, sink.ErrNotFound)
 		assert.Contains(t, err.Error(), key)
@@ -237,7 +237,7 @@ func TestInspectErrors(t *testing.T) {
 		assert.Contains(t, err.Error(), bad)
 	})
 	t.Run("kind disagrees with header", func(t *testing.T) {
-		bad := strings.Replace(full, object.FullPrefix, object.DeltaPrefix, 1)
+		bad := strings.Replace(full, catalog.FullPrefix, catalog.DeltaPrefix, 1)
 		require.NoError(t, s.Put(bg, bad, bytes.NewReader(read(full))))
 		_, err := restore.Inspect(bg, s, bad)
 		require.ErrorIs(t, err, restore.ErrCorrupt)

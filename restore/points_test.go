@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dictdb/dictdb-go/backup"
+	"github.com/dictdb/dictdb-go/catalog"
 	"github.com/dictdb/dictdb-go/dictdb"
 	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
@@ -88,7 +89,7 @@ func TestListReadsHeadersOnly(t *testing.T) {
 	require.Len(t, points, 4)
 	for i, p := range points {
 		assert.Equal(t, states[i].Sequence(), p.Seq)
-		assert.Equal(t, map[bool]string{true: "full", false: "delta"}[i == 0], p.Kind)
+		assert.Equal(t, map[bool]catalog.Kind{true: catalog.Full, false: catalog.Delta}[i == 0], p.Kind)
 		assert.Equal(t, points[0].Key, p.Base)
 		assert.Equal(t, points[0].Chain, p.Chain)
 		assert.Positive(t, p.Size)
@@ -248,7 +249,7 @@ func TestVerifyInterleavedChains(t *testing.T) {
 	assert.Contains(t, ue.Objects[0].Error(), report.Problems[0].Key)
 	assert.Contains(t, err.Error(), "two writers on one prefix")
 	require.NotNil(t, ue.Newest)
-	assert.Equal(t, "full", ue.Newest.Kind)
+	assert.Equal(t, catalog.Full, ue.Newest.Kind)
 	got, err := restore.ToTime(ctx, s, ue.Newest.Time)
 	require.NoError(t, err)
 	requireSameDB(t, dbB, got) // the newest full backup's chain, never a mix

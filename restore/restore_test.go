@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dictdb/dictdb-go/backup"
+	"github.com/dictdb/dictdb-go/catalog"
 	"github.com/dictdb/dictdb-go/dictdb"
-	"github.com/dictdb/dictdb-go/internal/dbtest"
-	"github.com/dictdb/dictdb-go/internal/object"
+	"github.com/dictdb/dictdb-go/dictdb/dictdbtest"
 	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
 	"github.com/dictdb/dictdb-go/sink/local"
@@ -25,7 +25,7 @@ var ctx = context.Background()
 // sequence number.
 func requireSameDB(t *testing.T, want, got *dictdb.DB, msg ...any) {
 	t.Helper()
-	require.NoError(t, dbtest.Diff(want, got), msg...)
+	require.NoError(t, dictdbtest.Diff(want, got), msg...)
 }
 
 // chain writes F D D D to s and returns the live database.
@@ -50,16 +50,16 @@ func chain(t *testing.T, s sink.Sink) *dictdb.DB {
 	return db
 }
 
-func names(t *testing.T, s sink.Sink) []object.Name {
+func names(t *testing.T, s sink.Sink) []catalog.Name {
 	objs, err := s.List(ctx, "")
 	require.NoError(t, err)
-	var out []object.Name
+	var out []catalog.Name
 	for _, o := range objs {
-		n, ok := object.Parse(o.Key)
+		n, ok := catalog.Parse(o.Key)
 		require.True(t, ok)
 		out = append(out, n)
 	}
-	object.Sort(out)
+	catalog.Sort(out)
 	return out
 }
 

@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dictdb/dictdb-go/backup"
+	"github.com/dictdb/dictdb-go/catalog"
 	"github.com/dictdb/dictdb-go/dictdb"
-	"github.com/dictdb/dictdb-go/internal/object"
 	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
 	"github.com/dictdb/dictdb-go/sink/mem"
@@ -149,7 +149,7 @@ func TestStrictRestore(t *testing.T) {
 	t.Run("a copy of a full backup under a later name", func(t *testing.T) {
 		s, k, _, newer := twoChains(t, backup.Options{})
 		last := names(t, s)[5]
-		copyKey := object.Key(object.KindFull, last.Micros+1000, last.Encoding) // later than every object
+		copyKey := catalog.Key(catalog.Full, last.Micros+1000, last.Encoding) // later than every object
 		putBytes(t, s, copyKey, getBytes(t, s, k[2]))
 		_, err := restore.Latest(ctx, s)
 		requireInexact(t, err, k[5], copyKey)
@@ -167,7 +167,7 @@ func TestStrictRestore(t *testing.T) {
 		s, k, _, _ := twoChains(t, backup.Options{})
 		// Named between D1 and D2, one microsecond after D1.
 		n := names(t, s)[3]
-		copyKey := object.Key(object.KindFull, n.Micros+1, n.Encoding)
+		copyKey := catalog.Key(catalog.Full, n.Micros+1, n.Encoding)
 		putBytes(t, s, copyKey, getBytes(t, s, k[2]))
 		_, err := restore.Latest(ctx, s)
 		requireInexact(t, err, k[3], copyKey, k[4], k[5])

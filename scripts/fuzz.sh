@@ -29,11 +29,11 @@ targets=(
   "./dictdb/ FuzzLoad"
   "./dictdb/ FuzzDecodeDelta"
   "./dictdb/ FuzzApplyDelta"
-  "./internal/object/ FuzzHeader"
+  "./catalog/ FuzzHeader"
   "./internal/cborv/ FuzzCBORDecode"
   "./internal/cborv/ FuzzRoundTrip"
   "./dictdb/ FuzzLoadBinary"
-  "./internal/object/ FuzzScanBinary"
+  "./catalog/ FuzzScanBinary"
 )
 
 for t in "${targets[@]}"; do

@@ -17,8 +17,8 @@ import (
 
 	"github.com/dictdb/dictdb-go/backup"
 	"github.com/dictdb/dictdb-go/backup/metrics"
+	"github.com/dictdb/dictdb-go/catalog"
 	"github.com/dictdb/dictdb-go/dictdb"
-	"github.com/dictdb/dictdb-go/internal/object"
 	"github.com/dictdb/dictdb-go/sink"
 	"github.com/dictdb/dictdb-go/sink/mem"
 	"github.com/dictdb/dictdb-go/sink/sinktest"
@@ -132,9 +132,9 @@ func TestObserveThroughManager(t *testing.T) {
 	require.Len(t, infos, 3)
 	sizes := map[string]int64{}
 	for _, info := range infos {
-		n, ok := object.Parse(info.Key)
+		n, ok := catalog.Parse(info.Key)
 		require.True(t, ok, info.Key)
-		sizes[n.Kind] += info.Size
+		sizes[string(n.Kind)] += info.Size
 	}
 	assert.Equal(t, float64(sizes["full"]), value(t, reg, "dictdb_backup_bytes_total", L{"kind": "full"}))
 	assert.Equal(t, float64(sizes["delta"]), value(t, reg, "dictdb_backup_bytes_total", L{"kind": "delta"}))

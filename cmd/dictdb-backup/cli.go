@@ -9,13 +9,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	"filippo.io/age"
 
-	"github.com/dictdb/dictdb-go/internal/object"
+	"github.com/dictdb/dictdb-go/catalog"
 	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
 	_ "github.com/dictdb/dictdb-go/sink/all" // every sink scheme
@@ -365,30 +364,16 @@ func localDir(u *url.URL) string {
 }
 
 // stored is a backup object found in a sink.
-type stored struct {
-	object.Name
-	size int64
-}
+type stored = *catalog.Object
 
-// backupObjects lists the backup objects of s, in time order.
+// backupObjects lists the backup objects of s, in time order, reading no
+// header.
 func backupObjects(ctx context.Context, s *store) ([]stored, error) {
-	objs, err := s.List(ctx, object.CommonPrefix)
+	c, err := catalog.Read(ctx, s, catalog.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.url, err)
 	}
-	var out []stored
-	for _, o := range objs {
-		if n, ok := object.Parse(o.Key); ok {
-			out = append(out, stored{Name: n, size: o.Size})
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Micros != out[j].Micros {
-			return out[i].Micros < out[j].Micros
-		}
-		return out[i].Key < out[j].Key
-	})
-	return out, nil
+	return c.Objects(), nil
 }
 
 // errNoIdentity explains what to do about encrypted backups.

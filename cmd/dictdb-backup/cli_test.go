@@ -106,7 +106,7 @@ func TestListText(t *testing.T) {
 			fields := strings.Fields(line)
 			require.Len(t, fields, 7, line) // the size is two words
 			assert.Equal(t, formatTime(p.Time), fields[0])
-			assert.Equal(t, p.Kind, fields[1])
+			assert.Equal(t, string(p.Kind), fields[1])
 			assert.Equal(t, strconv.FormatUint(p.Seq, 10), fields[2])
 			assert.Equal(t, humanSize(p.Size), fields[3]+" "+fields[4])
 			assert.Equal(t, p.Chain[:8], fields[5])
@@ -140,7 +140,7 @@ func TestListJSON(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(r.stdout), &got))
 		require.Len(t, got, len(f.points))
 		for i, p := range f.points {
-			assert.Equal(t, pointJSON{Key: p.Key, Kind: p.Kind, Time: formatTime(p.Time), Seq: p.Seq, Size: p.Size, Chain: p.Chain, Base: p.Base}, got[i])
+			assert.Equal(t, pointJSON{Key: p.Key, Kind: string(p.Kind), Time: formatTime(p.Time), Seq: p.Seq, Size: p.Size, Chain: p.Chain, Base: p.Base}, got[i])
 			assert.Equal(t, f.size(t, p.Key), got[i].Size)
 		}
 		golden(t, newNormalizer(t, f), "list.json", r.stdout)
@@ -206,7 +206,7 @@ func TestRestore(t *testing.T) {
 		// --seq: exactly a point's, or just below the next one.
 		r := runOK(t, "restore", f.url, "--seq", strconv.FormatUint(p.Seq, 10), "--out", file(fmt.Sprintf("seq%d.json", i)))
 		f.requireRestored(t, file(fmt.Sprintf("seq%d.json", i)), dictdb.FormatJSON, p)
-		assert.Contains(t, r.stderr, "restored "+p.Key+" ("+p.Kind)
+		assert.Contains(t, r.stderr, "restored "+p.Key+" ("+string(p.Kind))
 		// --time: exactly a point's time (RFC 3339, as list prints it).
 		runOK(t, "restore", f.url, "--time", formatTime(p.Time), "--out", file(fmt.Sprintf("time%d.json", i)))
 		f.requireRestored(t, file(fmt.Sprintf("time%d.json", i)), dictdb.FormatJSON, p)

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/dictdb/dictdb-go/internal/object"
+	"github.com/dictdb/dictdb-go/catalog"
 	"github.com/dictdb/dictdb-go/restore"
 )
 
@@ -122,7 +122,7 @@ func runCopy(ctx context.Context, a *app, args []string, o *copyOptions) error {
 		if todo[i].Micros != todo[j].Micros {
 			return todo[i].Micros < todo[j].Micros
 		}
-		return todo[i].Kind == object.KindFull && todo[j].Kind != object.KindFull
+		return todo[i].Kind == catalog.Full && todo[j].Kind != catalog.Full
 	})
 
 	dstObjs, err := backupObjects(ctx, dst)
@@ -131,18 +131,18 @@ func runCopy(ctx context.Context, a *app, args []string, o *copyOptions) error {
 	}
 	have := map[string]int64{}
 	for _, obj := range dstObjs {
-		have[obj.Key] = obj.size
+		have[obj.Key] = obj.Size
 	}
 	out := copyJSON{Copied: []copiedJSON{}, Skipped: []copiedJSON{}, Points: []pointJSON{}, Problems: []problemJSON{}}
 	for _, obj := range todo {
-		if size, ok := have[obj.Key]; ok && size == obj.size {
-			out.Skipped = append(out.Skipped, copiedJSON{Key: obj.Key, Size: obj.size})
+		if size, ok := have[obj.Key]; ok && size == obj.Size {
+			out.Skipped = append(out.Skipped, copiedJSON{Key: obj.Key, Size: obj.Size})
 			if !a.json {
 				fmt.Fprintf(a.stdout, "skipped %s (already in the destination)\n", obj.Key)
 			}
 			continue
 		} else if ok {
-			a.warnf("%s is in the destination with another size (%d bytes, not %d): replacing it", obj.Key, size, obj.size)
+			a.warnf("%s is in the destination with another size (%d bytes, not %d): replacing it", obj.Key, size, obj.Size)
 		}
 		n, err := copyObject(ctx, src, dst, obj)
 		if err != nil {
@@ -204,7 +204,7 @@ func runCopy(ctx context.Context, a *app, args []string, o *copyOptions) error {
 func pickChain(points []restore.Point, id string, src *store) (string, error) {
 	if id == "" {
 		for i := len(points) - 1; i >= 0; i-- {
-			if points[i].Kind == object.KindFull {
+			if points[i].Kind == catalog.Full {
 				return points[i].Key, nil
 			}
 		}
@@ -212,7 +212,7 @@ func pickChain(points []restore.Point, id string, src *store) (string, error) {
 	}
 	found := map[string]string{} // base -> chain
 	for _, p := range points {
-		if p.Kind != object.KindFull {
+		if p.Kind != catalog.Full {
 			continue
 		}
 		if p.Key == id || p.Chain == id {
@@ -250,8 +250,8 @@ func copyObject(ctx context.Context, src, dst *store, obj stored) (int64, error)
 	if err := dst.Put(ctx, obj.Key, cr); err != nil {
 		return n, fmt.Errorf("copy %s: %w", obj.Key, err)
 	}
-	if n != obj.size {
-		return n, fmt.Errorf("copy %s: read %d bytes, but the source listed %d: did it change during the copy?", obj.Key, n, obj.size)
+	if n != obj.Size {
+		return n, fmt.Errorf("copy %s: read %d bytes, but the source listed %d: did it change during the copy?", obj.Key, n, obj.Size)
 	}
 	return n, nil
 }

@@ -66,7 +66,7 @@ type pointJSON struct {
 }
 
 func toPointJSON(p restore.Point) pointJSON {
-	return pointJSON{Key: p.Key, Kind: p.Kind, Time: formatTime(p.Time), Seq: p.Seq, Size: p.Size, Chain: p.Chain, Base: p.Base}
+	return pointJSON{Key: p.Key, Kind: string(p.Kind), Time: formatTime(p.Time), Seq: p.Seq, Size: p.Size, Chain: p.Chain, Base: p.Base}
 }
 
 func pointsJSON(points []restore.Point) []pointJSON {
@@ -100,7 +100,7 @@ func writePoints(w io.Writer, points []restore.Point) {
 	tw := newTable(w)
 	row(tw, "TIME", "KIND", "SEQ", "SIZE", "CHAIN", "KEY")
 	for _, p := range points {
-		row(tw, formatTime(p.Time), p.Kind, seqText(p), humanSize(p.Size), shortChain(p.Chain), p.Key)
+		row(tw, formatTime(p.Time), string(p.Kind), seqText(p), humanSize(p.Size), shortChain(p.Chain), p.Key)
 	}
 	tw.Flush()
 }

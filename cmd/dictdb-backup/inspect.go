@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/dictdb/dictdb-go/internal/object"
+	"github.com/dictdb/dictdb-go/catalog"
 	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
 )
@@ -72,7 +72,7 @@ type tableJSON struct {
 
 func runInspect(ctx context.Context, a *app, args []string) error {
 	key := args[1]
-	n, ok := object.Parse(key)
+	n, ok := catalog.Parse(key)
 	if !ok {
 		return usageErrorf("%q is not the key of a backup object (dictdb_backup_<sec>_<usec>.<ext> or dictdb_delta_<sec>_<usec>.<ext>; see 'dictdb-backup list')", key)
 	}
@@ -104,7 +104,7 @@ func runInspect(ctx context.Context, a *app, args []string) error {
 
 func toInspectJSON(info *restore.ObjectInfo) inspectJSON {
 	out := inspectJSON{
-		Key: info.Key, Kind: info.Kind, Time: formatTime(info.Time), Size: info.Size, ContentBytes: info.ContentBytes,
+		Key: info.Key, Kind: string(info.Kind), Time: formatTime(info.Time), Size: info.Size, ContentBytes: info.ContentBytes,
 		Legacy: info.Legacy, FormatVersion: info.FormatVersion, Codec: string(info.Codec), Compression: info.Compression,
 		Chain: info.Chain, Base: info.Base, FromSeq: info.FromSeq, Seq: info.Seq,
 		Tables: []tableJSON{}, Dropped: append([]string{}, info.Dropped...), info: info,
@@ -121,7 +121,7 @@ func toInspectJSON(info *restore.ObjectInfo) inspectJSON {
 	}
 	for _, t := range info.Tables {
 		tj := tableJSON{Name: t.Name, PrimaryKey: t.PrimaryKey}
-		if info.Kind == object.KindFull {
+		if info.Kind == catalog.Full {
 			tj.Records = &t.Records
 			out.records += t.Records
 		} else {
@@ -129,7 +129,7 @@ func toInspectJSON(info *restore.ObjectInfo) inspectJSON {
 		}
 		out.Tables = append(out.Tables, tj)
 	}
-	if info.Kind == object.KindFull {
+	if info.Kind == catalog.Full {
 		r := out.records
 		out.Records = &r
 	}
@@ -159,7 +159,7 @@ func writeInspect(a *app, o inspectJSON) error {
 	row(tw, "encryption", orNone(o.Encryption))
 	if !info.Legacy {
 		row(tw, "chain", o.Chain)
-		if info.Kind == object.KindDelta {
+		if info.Kind == catalog.Delta {
 			row(tw, "base", o.Base)
 			row(tw, "sequence", fmt.Sprintf("(%d, %d]", o.FromSeq, o.Seq))
 		} else {
@@ -178,7 +178,7 @@ func writeInspect(a *app, o inspectJSON) error {
 	fmt.Fprintln(w)
 
 	tw = newTable(w)
-	if info.Kind == object.KindFull {
+	if info.Kind == catalog.Full {
 		row(tw, "TABLE", "PRIMARY KEY", "RECORDS")
 		for _, t := range info.Tables {
 			row(tw, t.Name, t.PrimaryKey, strconv.Itoa(t.Records))

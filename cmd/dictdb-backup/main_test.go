@@ -21,9 +21,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dictdb/dictdb-go/backup"
+	"github.com/dictdb/dictdb-go/catalog"
 	"github.com/dictdb/dictdb-go/dictdb"
-	"github.com/dictdb/dictdb-go/internal/dbtest"
-	"github.com/dictdb/dictdb-go/internal/object"
+	"github.com/dictdb/dictdb-go/dictdb/dictdbtest"
 	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
 	"github.com/dictdb/dictdb-go/sink/local"
@@ -166,7 +166,7 @@ func writeFixture(t *testing.T, s sink.Sink, opts backup.Options, ids ...age.Ide
 	must(tags.Insert(dictdb.Record{"tag": "vip", "users": []any{int64(1), int64(3)}}))
 	snap(m.BackupDelta) // D4
 
-	objs, err := s.List(ctx, object.CommonPrefix)
+	objs, err := s.List(ctx, catalog.CommonPrefix)
 	require.NoError(t, err)
 	for _, o := range objs {
 		f.objects = append(f.objects, o.Key)
@@ -180,7 +180,7 @@ func writeFixture(t *testing.T, s sink.Sink, opts backup.Options, ids ...age.Ide
 }
 
 func micros(t *testing.T, key string) int64 {
-	n, ok := object.Parse(key)
+	n, ok := catalog.Parse(key)
 	require.True(t, ok, key)
 	return n.Micros
 }
@@ -232,7 +232,7 @@ func (f *fixture) requireRestored(t *testing.T, file string, format dictdb.Forma
 	t.Helper()
 	got, err := dictdb.LoadFile(file, format)
 	require.NoError(t, err)
-	require.NoError(t, dbtest.Diff(f.state(t, p), got), "restored %s", p.Key)
+	require.NoError(t, dictdbtest.Diff(f.state(t, p), got), "restored %s", p.Key)
 }
 
 // identityFile writes an age identity file and returns its path.
@@ -261,7 +261,7 @@ func newNormalizer(t *testing.T, f *fixture) *normalizer {
 	n := &normalizer{strs: map[string]string{}, sizes: map[string]int64{}, names: map[string]string{}}
 	chains := 0
 	for i, key := range f.objects {
-		o, ok := object.Parse(key)
+		o, ok := catalog.Parse(key)
 		require.True(t, ok)
 		name := fmt.Sprintf("%s-%d", o.Kind, i+1)
 		n.names[key] = name

@@ -136,7 +136,7 @@ func (a *app) writePrune(objs []stored, res *backup.PruneResult, dryRun bool, s 
 		if act == "keep" {
 			kept++
 		}
-		row(tw, act, formatTime(obj.Time()), obj.Kind, humanSize(obj.size), obj.Key, reason[obj.Key])
+		row(tw, act, formatTime(obj.Time()), string(obj.Kind), humanSize(obj.Size), obj.Key, reason[obj.Key])
 	}
 	tw.Flush()
 	if dryRun {

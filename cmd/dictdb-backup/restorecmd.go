@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dictdb/dictdb-go/catalog"
 	"github.com/dictdb/dictdb-go/dictdb"
-	"github.com/dictdb/dictdb-go/internal/object"
 	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
 )
@@ -208,7 +208,7 @@ func planPath(points []restore.Point, o *restoreOptions) []restore.Point {
 	}
 	base := ""
 	for i := len(points) - 1; i >= 0; i-- {
-		if p := points[i]; p.Kind == object.KindFull && accept(p) {
+		if p := points[i]; p.Kind == catalog.Full && accept(p) {
 			base = p.Key
 			break
 		}
@@ -227,7 +227,7 @@ func describeRestored(db *dictdb.DB, points, path []restore.Point) string {
 	describe := func(p restore.Point) string {
 		return fmt.Sprintf("%s (%s, seq %s, %s, chain %s)", p.Key, p.Kind, seqText(p), formatTime(p.Time), shortChain(p.Chain))
 	}
-	chain, base, seq, ok := object.ParseLineage(db.Lineage())
+	chain, base, seq, ok := catalog.ParseLineage(db.Lineage())
 	if !ok {
 		// Python-written backups leave no lineage; the plan is the best guess.
 		if len(path) > 0 {

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dictdb/dictdb-go/backup"
+	"github.com/dictdb/dictdb-go/catalog"
 	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
 )
@@ -71,7 +72,7 @@ func TestParseInterspersed(t *testing.T) {
 
 func TestPlanPath(t *testing.T) {
 	at := func(s int) time.Time { return time.Unix(1764158400+int64(s), 0).UTC() }
-	p := func(key, kind string, s int, seq uint64, base string) restore.Point {
+	p := func(key string, kind catalog.Kind, s int, seq uint64, base string) restore.Point {
 		return restore.Point{Key: key, Kind: kind, Time: at(s), Seq: seq, Size: int64(100 * seq), Chain: "c-" + base, Base: base}
 	}
 	points := []restore.Point{

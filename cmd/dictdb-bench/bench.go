@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/dictdb/dictdb-go/backup"
+	"github.com/dictdb/dictdb-go/catalog"
 	"github.com/dictdb/dictdb-go/dictdb"
-	"github.com/dictdb/dictdb-go/internal/object"
 	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
 )
@@ -166,7 +166,7 @@ func (b *bench) heap() error {
 
 // newest returns the key and content of the newest backup object in s.
 func newest(ctx context.Context, s sink.Sink) (string, []byte, error) {
-	objs, err := s.List(ctx, object.CommonPrefix)
+	objs, err := s.List(ctx, catalog.CommonPrefix)
 	if err != nil {
 		return "", nil, err
 	}

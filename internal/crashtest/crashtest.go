@@ -30,7 +30,7 @@ import (
 
 	"github.com/dictdb/dictdb-go/backup"
 	"github.com/dictdb/dictdb-go/dictdb"
-	"github.com/dictdb/dictdb-go/internal/dbtest"
+	"github.com/dictdb/dictdb-go/dictdb/dictdbtest"
 	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
 	_ "github.com/dictdb/dictdb-go/sink/all" // the child opens its sink by URL
@@ -280,7 +280,7 @@ func check(t *testing.T, i int, url string, seed, lastAck uint64, hasAck bool) b
 	if err != nil {
 		t.Fatalf("round %d: %v", i, err)
 	}
-	if err := dbtest.Diff(want, db); err != nil {
+	if err := dictdbtest.Diff(want, db); err != nil {
 		t.Fatalf("round %d: restore at sequence %d differs from the workload's state: %v", i, db.Sequence(), err)
 	}
 	return true

@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"filippo.io/age"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
-
-	"github.com/dictdb/dictdb-go/dictdb"
 )
 
 // Compression names how an object's bytes are compressed.
@@ -24,15 +21,11 @@ const (
 	CompressionGzip Compression = "gzip"
 )
 
-// ext returns the name extension of the compression, with the dot.
-func (c Compression) ext() string {
-	switch c {
-	case CompressionZstd:
-		return ".zst"
-	case CompressionGzip:
-		return ".gz"
-	}
-	return ""
+// Layers are the transformations between an object's content and its
+// stored bytes: compression, then encryption.
+type Layers struct {
+	Compression Compression
+	Encrypted   bool
 }
 
 // Check returns an error if c is not a supported compression.
@@ -44,52 +37,6 @@ func (c Compression) Check() error {
 	return fmt.Errorf("unknown compression %q (supported: zstd, gzip, or none)", string(c))
 }
 
-// encryptedExt ends the name of an age-encrypted object.
-const encryptedExt = ".age"
-
-// Encoding is how an object is stored: its format, then optionally
-// compressed, then optionally encrypted with age. The name records all
-// three (dictdb_backup_<sec>_<usec>.json.zst.age), and so does the header
-// inside, so a reader never guesses.
-type Encoding struct {
-	Format      dictdb.Format
-	Compression Compression
-	Encrypted   bool
-}
-
-// Ext returns the name extension of the encoding, e.g. ".cbor.zst.age".
-func (e Encoding) Ext() string {
-	s := e.Format.Ext() + e.Compression.ext()
-	if e.Encrypted {
-		s += encryptedExt
-	}
-	return s
-}
-
-// parseExt parses an extension made by Ext, without its first dot.
-func parseExt(ext string) (Encoding, bool) {
-	var e Encoding
-	ext = "." + ext
-	if rest, ok := strings.CutSuffix(ext, encryptedExt); ok {
-		e.Encrypted, ext = true, rest
-	}
-	for _, c := range []Compression{CompressionZstd, CompressionGzip} {
-		if rest, ok := strings.CutSuffix(ext, c.ext()); ok {
-			e.Compression, ext = c, rest
-			break
-		}
-	}
-	if ext == "" {
-		return Encoding{}, false
-	}
-	ext = ext[1:]
-	if ext == "" || strings.ContainsRune(ext, '.') {
-		return Encoding{}, false
-	}
-	e.Format = dictdb.Format(ext)
-	return e, true
-}
-
 // ErrNoKey reports an encrypted object read without an identity that opens
 // it.
 var ErrNoKey = errors.New("encrypted, and no identity given opens it")
@@ -97,7 +44,7 @@ var ErrNoKey = errors.New("encrypted, and no identity given opens it")
 // maxWindow bounds the memory a zstd stream may ask the decoder for.
 const maxWindow = 64 << 20
 
-// Writer is the write side of an Encoding: what the codec writes goes
+// Writer is the write side of Layers: what the codec writes goes
 // through the checksum, the compressor and the encryption to the
 // destination. Close completes every layer; without it the object is
 // incomplete.
@@ -108,7 +55,7 @@ type Writer struct {
 
 // NewWriter returns a Writer that encodes into dst. recipients are needed
 // when e.Encrypted.
-func NewWriter(dst io.Writer, e Encoding, recipients []age.Recipient) (*Writer, error) {
+func NewWriter(dst io.Writer, e Layers, recipients []age.Recipient) (*Writer, error) {
 	w := &Writer{}
 	var layers []io.Closer
 	out := dst
@@ -164,17 +111,17 @@ func (w *Writer) Close() error {
 	return nil
 }
 
-// Reader is the read side of an Encoding: it decrypts, decompresses and
+// Reader is the read side of Layers: it decrypts, decompresses and
 // checks the checksum as the content is read.
 type Reader struct {
 	*VerifyingReader
 	zr *zstd.Decoder
 }
 
-// NewReader returns a Reader of the object in src stored with encoding e.
+// NewReader returns a Reader of the object in src stored with layers e.
 // identities open encrypted objects; without one that matches, the error
 // matches ErrNoKey.
-func NewReader(src io.Reader, e Encoding, identities []age.Identity) (*Reader, error) {
+func NewReader(src io.Reader, e Layers, identities []age.Identity) (*Reader, error) {
 	in := src
 	if e.Encrypted {
 		dr, err := decrypt(in, identities)

@@ -3,6 +3,7 @@ package object
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -10,8 +11,6 @@ import (
 	"filippo.io/age"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/dictdb/dictdb-go/dictdb"
 )
 
 // content is a JSON object as the codecs write it, large enough to span
@@ -29,22 +28,25 @@ func content() []byte {
 	return []byte(b.String())
 }
 
-func encodings() []Encoding {
-	var out []Encoding
+func encodings() []Layers {
+	var out []Layers
 	for _, c := range []Compression{CompressionNone, CompressionZstd, CompressionGzip} {
 		for _, enc := range []bool{false, true} {
-			out = append(out, Encoding{Format: dictdb.FormatJSON, Compression: c, Encrypted: enc})
+			out = append(out, Layers{Compression: c, Encrypted: enc})
 		}
 	}
 	return out
 }
+
+// name names the layers in a subtest.
+func (l Layers) name() string { return fmt.Sprintf("%s/encrypted=%v", l.Compression, l.Encrypted) }
 
 func TestEncodingRoundTrip(t *testing.T) {
 	id, err := age.GenerateX25519Identity()
 	require.NoError(t, err)
 	plain := content()
 	for _, e := range encodings() {
-		t.Run(e.Ext(), func(t *testing.T) {
+		t.Run(e.name(), func(t *testing.T) {
 			var stored bytes.Buffer
 			w, err := NewWriter(&stored, e, []age.Recipient{id.Recipient()})
 			require.NoError(t, err)
@@ -73,7 +75,7 @@ func TestEncodingRoundTrip(t *testing.T) {
 func TestEncryptedNeedsTheKey(t *testing.T) {
 	id, _ := age.GenerateX25519Identity()
 	other, _ := age.GenerateX25519Identity()
-	e := Encoding{Format: dictdb.FormatJSON, Compression: CompressionZstd, Encrypted: true}
+	e := Layers{Compression: CompressionZstd, Encrypted: true}
 	var stored bytes.Buffer
 	w, err := NewWriter(&stored, e, []age.Recipient{id.Recipient()})
 	require.NoError(t, err)
@@ -96,7 +98,7 @@ func TestCorruptStoredBytesAreErrors(t *testing.T) {
 		if e.Compression == CompressionNone && !e.Encrypted {
 			continue // covered by the checksum tests
 		}
-		t.Run(e.Ext(), func(t *testing.T) {
+		t.Run(e.name(), func(t *testing.T) {
 			var stored bytes.Buffer
 			w, err := NewWriter(&stored, e, []age.Recipient{id.Recipient()})
 			require.NoError(t, err)

@@ -1,5 +1,10 @@
-// Package dbtest compares databases in tests.
-package dbtest
+// Package dictdbtest compares databases, for tests of code that backs up
+// and restores them:
+//
+//	if err := dictdbtest.Diff(want, got); err != nil {
+//		t.Fatal(err)
+//	}
+package dictdbtest
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package object_test
+package catalog_test
 
 import (
 	"bytes"
@@ -7,8 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/dictdb/dictdb-go/catalog"
 	"github.com/dictdb/dictdb-go/dictdb"
-	"github.com/dictdb/dictdb-go/internal/object"
 )
 
 // FuzzHeader's seeds run as ordinary tests with `go test`, together with
@@ -22,10 +22,10 @@ type headerSeed struct {
 
 // encodeObject writes an object with header h through the real encoders, as
 // backup.Manager does (less the checksum trailer).
-func encodeObject(tb testing.TB, h object.Header) []byte {
+func encodeObject(tb testing.TB, h catalog.Header) []byte {
 	tb.Helper()
 	var buf bytes.Buffer
-	if h.Kind == object.KindDelta {
+	if h.Kind == catalog.Delta {
 		d := &dictdb.Delta{Tables: map[string]*dictdb.TableDelta{
 			"users": {Upserts: []dictdb.Record{{"id": int64(1), "name": "A"}}, Deletes: []any{int64(2)}},
 		}}
@@ -45,9 +45,9 @@ func encodeObject(tb testing.TB, h object.Header) []byte {
 
 func headerSeeds(tb testing.TB) []headerSeed {
 	tb.Helper()
-	full := object.Header{Kind: object.KindFull, Version: object.FormatVersion, Codec: dictdb.FormatJSON, Chain: "c0ffee", Seq: 7, Timestamp: 1700000000.123456}
-	delta := object.Header{Kind: object.KindDelta, Version: object.FormatVersion, Codec: dictdb.FormatJSON, Chain: "c0ffee",
-		Base: object.Key(object.KindFull, 1700000000_123456, object.Encoding{Format: dictdb.FormatJSON}), FromSeq: 7, Seq: 12, Timestamp: 1700000001.5}
+	full := catalog.Header{Kind: catalog.Full, Version: catalog.FormatVersion, Codec: dictdb.FormatJSON, Chain: "c0ffee", Seq: 7, Timestamp: 1700000000.123456}
+	delta := catalog.Header{Kind: catalog.Delta, Version: catalog.FormatVersion, Codec: dictdb.FormatJSON, Chain: "c0ffee",
+		Base: catalog.Key(catalog.Full, 1700000000_123456, catalog.Encoding{Format: dictdb.FormatJSON}), FromSeq: 7, Seq: 12, Timestamp: 1700000001.5}
 	fullDoc, deltaDoc := encodeObject(tb, full), encodeObject(tb, delta)
 	return []headerSeed{
 		{"encoder-full", fullDoc},
@@ -71,18 +71,18 @@ func headerSeeds(tb testing.TB) []headerSeed {
 
 // headerRoundTrip checks that a non-legacy header survives Meta and FromMeta,
 // directly and through the encoder and decoder of its kind.
-func headerRoundTrip(t *testing.T, kind string, h object.Header) {
+func headerRoundTrip(t *testing.T, kind catalog.Kind, h catalog.Header) {
 	m := h.Meta()
-	if kind == object.KindFull {
+	if kind == catalog.Full {
 		m["sequence"] = int64(h.Seq) // written by Snapshot.Encode, not Meta
 	}
-	got, err := object.FromMeta(kind, m)
+	got, err := catalog.FromMeta(kind, m)
 	require.NoError(t, err, "FromMeta of Meta of %+v", h)
 	require.Equal(t, h, got)
 
 	var buf bytes.Buffer
 	var meta dictdb.Meta
-	if kind == object.KindDelta {
+	if kind == catalog.Delta {
 		require.NoError(t, dictdb.EncodeDelta(&buf, h.Codec, &dictdb.Delta{}, h.Meta()))
 		_, meta, err = dictdb.DecodeDelta(bytes.NewReader(buf.Bytes()), h.Codec)
 	} else {
@@ -92,7 +92,7 @@ func headerRoundTrip(t *testing.T, kind string, h object.Header) {
 		_, meta, err = dictdb.LoadMeta(bytes.NewReader(buf.Bytes()), h.Codec)
 	}
 	require.NoError(t, err, "decoding %q", buf.Bytes())
-	got, err = object.FromMeta(kind, meta)
+	got, err = catalog.FromMeta(kind, meta)
 	require.NoError(t, err, "FromMeta of %q", buf.Bytes())
 	require.Equal(t, h, got, "through the codec: %q", buf.Bytes())
 }
@@ -112,8 +112,8 @@ func FuzzHeader(f *testing.F) {
 			metas = append(metas, m)
 		}
 		for _, m := range metas {
-			for _, kind := range []string{object.KindFull, object.KindDelta} {
-				h, err := object.FromMeta(kind, m)
+			for _, kind := range []catalog.Kind{catalog.Full, catalog.Delta} {
+				h, err := catalog.FromMeta(kind, m)
 				if err != nil {
 					continue
 				}

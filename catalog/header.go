@@ -1,150 +1,26 @@
-// Package object holds what backup and restore share about stored backup
-// objects: their names and their headers.
-//
-// Names are the Python DictDB's: dictdb_backup_<sec>_<usec>.<ext> for full
-// backups and dictdb_delta_<sec>_<usec>.<ext> for deltas, where <sec>_<usec>
-// is the creation time in microseconds. A writer never gives two objects the
-// same time, so ordering by time orders every object.
-//
-// The header is a set of top-level fields of the object (the Python loader
-// ignores them): type, format_version, codec, chain, base, from_sequence,
-// sequence and timestamp. Objects written by the Python DictDB have no chain;
-// they are "legacy" objects, ordered by name only.
-package object
+package catalog
 
 import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"math"
-	"sort"
-	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/dictdb/dictdb-go/dictdb"
 )
 
-// Kinds of backup objects.
-const (
-	KindFull  = "full"
-	KindDelta = "delta"
-)
-
-// Name prefixes.
-const (
-	FullPrefix  = "dictdb_backup_"
-	DeltaPrefix = "dictdb_delta_"
-	// CommonPrefix starts the name of every backup object.
-	CommonPrefix = "dictdb_"
-)
-
 // FormatVersion is the version of the header this package writes.
 const FormatVersion = 1
 
-// Name is a parsed object key.
-type Name struct {
-	Key    string
-	Kind   string
-	Micros int64 // creation time, microseconds since the Unix epoch
-	Encoding
-}
-
-// Time returns the creation time encoded in the name.
-func (n Name) Time() time.Time { return time.UnixMicro(n.Micros).UTC() }
-
-// Key returns the object key for kind, time (µs) and encoding.
-func Key(kind string, micros int64, e Encoding) string {
-	prefix := FullPrefix
-	if kind == KindDelta {
-		prefix = DeltaPrefix
-	}
-	return fmt.Sprintf("%s%d_%06d%s", prefix, micros/1e6, micros%1e6, e.Ext())
-}
-
-// Parse parses a key made by Key (or by the Python DictDB). ok is false for
-// keys that are not backup objects.
-func Parse(key string) (n Name, ok bool) {
-	var rest string
-	switch {
-	case strings.HasPrefix(key, FullPrefix):
-		n.Kind, rest = KindFull, key[len(FullPrefix):]
-	case strings.HasPrefix(key, DeltaPrefix):
-		n.Kind, rest = KindDelta, key[len(DeltaPrefix):]
-	default:
-		return Name{}, false
-	}
-	dot := strings.IndexByte(rest, '.')
-	if dot < 0 {
-		return Name{}, false
-	}
-	stamp, ext := rest[:dot], rest[dot+1:]
-	secStr, usecStr, found := strings.Cut(stamp, "_")
-	if !found || len(usecStr) != 6 {
-		return Name{}, false
-	}
-	sec, err1 := strconv.ParseInt(secStr, 10, 64)
-	usec, err2 := strconv.ParseInt(usecStr, 10, 64)
-	if err1 != nil || err2 != nil || sec < 0 || usec < 0 || sec > math.MaxInt64/1000000-1 {
-		return Name{}, false
-	}
-	enc, ok := parseExt(ext)
-	if !ok {
-		return Name{}, false
-	}
-	n.Key, n.Micros, n.Encoding = key, sec*1e6+usec, enc
-	return n, true
-}
-
-// Sort orders names by time, then key.
-func Sort(names []Name) {
-	sort.Slice(names, func(i, j int) bool {
-		if names[i].Micros != names[j].Micros {
-			return names[i].Micros < names[j].Micros
-		}
-		return names[i].Key < names[j].Key
-	})
-}
-
-// Clock hands out strictly increasing microsecond timestamps, never below
-// the wall clock and never equal to a previous one (nor to one passed to
-// Observe), so names stay unique and ordered even within one microsecond or
-// when the wall clock steps back.
-type Clock struct {
-	mu   sync.Mutex
-	last int64
-	Now  func() time.Time // nil: time.Now
-}
-
-// Observe makes every later Next exceed micros.
-func (c *Clock) Observe(micros int64) {
-	c.mu.Lock()
-	if micros > c.last {
-		c.last = micros
-	}
-	c.mu.Unlock()
-}
-
-// Next returns the next timestamp in microseconds.
-func (c *Clock) Next() int64 {
-	now := time.Now
-	if c.Now != nil {
-		now = c.Now
-	}
-	t := now().UnixMicro()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if t <= c.last {
-		t = c.last + 1
-	}
-	c.last = t
-	return t
-}
-
-// Header is the metadata every object written by this project carries.
+// Header is the metadata every object written by this project carries: a
+// set of top-level fields of the object, before its tables, which the
+// Python loader ignores (type, format_version, codec, compression,
+// encryption, chain, writer, base, from_sequence, sequence and timestamp).
+// Objects written by the Python DictDB have no chain; they are "legacy"
+// objects, ordered by name only.
 type Header struct {
-	Kind    string        // KindFull or KindDelta
+	Kind    Kind          // Full or Delta
 	Version int           // FormatVersion; 0 for legacy objects
 	Codec   dictdb.Format // the format of the object
 	// Compression and Encrypted say how the object's bytes are stored.
@@ -168,6 +44,9 @@ func (h Header) Encoding() Encoding {
 // the Python DictDB).
 func (h Header) Legacy() bool { return h.Chain == "" }
 
+// Micros returns the header's timestamp in microseconds, rounded.
+func (h Header) Micros() int64 { return int64(math.Round(h.Timestamp * 1e6)) }
+
 // Meta returns the header as top-level fields for writing. The codecs write
 // "type" (deltas) and "sequence" (full backups) themselves.
 func (h Header) Meta() dictdb.Meta {
@@ -186,21 +65,21 @@ func (h Header) Meta() dictdb.Meta {
 	if h.Encrypted {
 		m["encryption"] = "age"
 	}
-	if h.Kind == KindDelta {
+	if h.Kind == Delta {
 		m["base"] = h.Base
 		m["from_sequence"] = int64(h.FromSeq)
 		m["sequence"] = int64(h.Seq)
 	} else {
-		m["type"] = KindFull
+		m["type"] = string(Full)
 	}
 	return m
 }
 
 // FromMeta reads the header from an object's top-level fields. Objects
 // without a chain (Python-written) give a legacy header.
-func FromMeta(kind string, m dictdb.Meta) (Header, error) {
+func FromMeta(kind Kind, m dictdb.Meta) (Header, error) {
 	h := Header{Kind: kind}
-	if t, ok := m["type"].(string); ok && t != kind {
+	if t, ok := m["type"].(string); ok && t != string(kind) {
 		return h, fmt.Errorf("header says type %q, the name says %q", t, kind)
 	}
 	if ts, ok := m["timestamp"].(float64); ok {
@@ -255,7 +134,7 @@ func FromMeta(kind string, m dictdb.Meta) (Header, error) {
 		return h, fmt.Errorf("header field sequence is missing or negative")
 	}
 	h.Seq = uint64(seq)
-	if kind == KindDelta {
+	if kind == Delta {
 		from, ok := m["from_sequence"].(int64)
 		if !ok || from < 0 || uint64(from) >= h.Seq {
 			return h, fmt.Errorf("header field from_sequence is missing or not below sequence %d", h.Seq)
@@ -268,11 +147,26 @@ func FromMeta(kind string, m dictdb.Meta) (Header, error) {
 	return h, nil
 }
 
-// Micros returns the header's timestamp in microseconds, rounded.
-func (h Header) Micros() int64 { return int64(math.Round(h.Timestamp * 1e6)) }
+// CheckName checks that the header agrees with the object's name on how it
+// is stored and when it was written (FromMeta checked the kind): an object
+// copied under another name fails. Legacy objects carry no header: their
+// names are all there is. The error matches ErrMismatch.
+func (h Header) CheckName(n Name) error {
+	if h.Legacy() {
+		return nil
+	}
+	if h.Encoding() != n.Encoding {
+		return fmt.Errorf("%w: header says %s, the name says %s", ErrMismatch, h.Encoding().Ext(), n.Ext())
+	}
+	if h.Micros() != n.Micros {
+		return fmt.Errorf("%w: header says written at %s, the name says %s (a copy under another name?)", ErrMismatch,
+			time.UnixMicro(h.Micros()).UTC().Format(time.RFC3339Nano), n.Time().Format(time.RFC3339Nano))
+	}
+	return nil
+}
 
-// NewChainID returns a random chain id. Writer ids are made the same way.
-func NewChainID() string {
+// NewID returns a random id, for chains and writers.
+func NewID() string {
 	var b [12]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms

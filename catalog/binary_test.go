@@ -1,4 +1,4 @@
-package object_test
+package catalog_test
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dictdb/dictdb-go/catalog"
 	"github.com/dictdb/dictdb-go/dictdb"
 	"github.com/dictdb/dictdb-go/internal/object"
 )
@@ -21,9 +22,9 @@ import (
 // The CBOR (dictdb.FormatBinary) side of the checksum and the header
 // reading.
 
-func binaryHeaders() (full, delta object.Header) {
-	full = object.Header{Kind: object.KindFull, Version: object.FormatVersion, Codec: dictdb.FormatBinary, Chain: "c0ffee", Seq: 7, Timestamp: 1700000000.123456}
-	delta = object.Header{Kind: object.KindDelta, Version: object.FormatVersion, Codec: dictdb.FormatBinary, Chain: "c0ffee",
+func binaryHeaders() (full, delta catalog.Header) {
+	full = catalog.Header{Kind: catalog.Full, Version: catalog.FormatVersion, Codec: dictdb.FormatBinary, Chain: "c0ffee", Seq: 7, Timestamp: 1700000000.123456}
+	delta = catalog.Header{Kind: catalog.Delta, Version: catalog.FormatVersion, Codec: dictdb.FormatBinary, Chain: "c0ffee",
 		Base: "dictdb_backup_1700000000_123456.cbor", FromSeq: 7, Seq: 12, Timestamp: 1700000001.5}
 	return full, delta
 }
@@ -56,7 +57,7 @@ func readAll(data []byte) (*object.VerifyingReader, []byte, error) {
 
 func TestChecksumBinaryRoundTrip(t *testing.T) {
 	full, delta := binaryHeaders()
-	for _, h := range []object.Header{full, delta} {
+	for _, h := range []catalog.Header{full, delta} {
 		doc := encodeObject(t, h)
 		require.Equal(t, dictdb.BinaryMagic+"\xbf", string(doc[:4]))
 		require.Equal(t, byte(0xff), doc[len(doc)-1])
@@ -89,7 +90,7 @@ func TestChecksumBinaryRoundTrip(t *testing.T) {
 		// Our decoders accept the field and report it as the JSON format
 		// does, "sha256:<hex>".
 		var meta dictdb.Meta
-		if h.Kind == object.KindDelta {
+		if h.Kind == catalog.Delta {
 			_, meta, err = dictdb.DecodeDelta(bytes.NewReader(out), dictdb.FormatBinary)
 		} else {
 			_, meta, err = dictdb.LoadMeta(bytes.NewReader(out), dictdb.FormatBinary)
@@ -99,7 +100,7 @@ func TestChecksumBinaryRoundTrip(t *testing.T) {
 
 		// Through the whole pipeline: Scan with the verifying reader.
 		vr := object.NewVerifyingReader(bytes.NewReader(out))
-		got, err := object.Scan(h.Kind, vr)
+		got, err := catalog.Scan(h.Kind, vr)
 		require.NoError(t, err)
 		assert.Equal(t, h, got)
 		assert.True(t, vr.Checked())
@@ -147,8 +148,8 @@ func TestChecksumBinaryMissing(t *testing.T) {
 	require.NoError(t, err, "a truncated trailer is left to the decoder")
 	assert.False(t, vr.Checked())
 
-	_, err = object.Scan(object.KindFull, object.NewVerifyingReader(bytes.NewReader(out[:len(out)-10])))
-	require.ErrorIs(t, err, object.ErrTruncated)
+	_, err = catalog.Scan(catalog.Full, object.NewVerifyingReader(bytes.NewReader(out[:len(out)-10])))
+	require.ErrorIs(t, err, catalog.ErrTruncated)
 
 	// The writer refuses what is not a CBOR object it can seal.
 	for name, bad := range map[string]string{
@@ -180,13 +181,13 @@ func TestChecksumJSONOneByteWrites(t *testing.T) {
 
 func TestReadHeaderBinary(t *testing.T) {
 	full, delta := binaryHeaders()
-	for _, h := range []object.Header{full, delta} {
+	for _, h := range []catalog.Header{full, delta} {
 		doc := encodeObject(t, h)
-		got, err := object.ReadHeader(h.Kind, bytes.NewReader(doc))
+		got, err := catalog.DecodeHeader(h.Kind, bytes.NewReader(doc))
 		require.NoError(t, err)
 		assert.Equal(t, h, got)
 
-		got, err = object.Scan(h.Kind, iotest.OneByteReader(bytes.NewReader(doc)))
+		got, err = catalog.Scan(h.Kind, iotest.OneByteReader(bytes.NewReader(doc)))
 		require.NoError(t, err)
 		assert.Equal(t, h, got)
 
@@ -195,16 +196,16 @@ func TestReadHeaderBinary(t *testing.T) {
 		require.Positive(t, at)
 		boom := errors.New("payload read")
 		r := io.MultiReader(bytes.NewReader(doc[:at+7]), iotest.ErrReader(boom))
-		got, err = object.ReadHeader(h.Kind, iotest.OneByteReader(r))
+		got, err = catalog.DecodeHeader(h.Kind, iotest.OneByteReader(r))
 		require.NoError(t, err)
 		assert.Equal(t, h, got)
 		r = io.MultiReader(bytes.NewReader(doc[:at+7]), iotest.ErrReader(boom))
-		_, err = object.Scan(h.Kind, r)
+		_, err = catalog.Scan(h.Kind, r)
 		require.ErrorIs(t, err, boom, "Scan reads everything")
 
 		// Header values have the JSON decoder's Go types.
 		meta := dictdb.Meta{}
-		if h.Kind == object.KindDelta {
+		if h.Kind == catalog.Delta {
 			_, meta, err = dictdb.DecodeDelta(bytes.NewReader(doc), dictdb.FormatBinary)
 		} else {
 			_, meta, err = dictdb.LoadMeta(bytes.NewReader(doc), dictdb.FormatBinary)
@@ -216,7 +217,7 @@ func TestReadHeaderBinary(t *testing.T) {
 		assert.IsType(t, "", meta["chain"])
 
 		for i := range len(doc) - 1 {
-			_, err := object.Scan(h.Kind, bytes.NewReader(doc[:i]))
+			_, err := catalog.Scan(h.Kind, bytes.NewReader(doc[:i]))
 			require.Error(t, err, "cut at %d", i)
 		}
 	}
@@ -235,11 +236,11 @@ func TestScanBinaryRejects(t *testing.T) {
 		"deep in tables": append([]byte(dictdb.BinaryMagic+"\xbf\x66tables"), bytes.Repeat([]byte{0x81}, 1000)...),
 	}
 	for name, data := range cases {
-		_, err := object.Scan(object.KindFull, bytes.NewReader(data))
+		_, err := catalog.Scan(catalog.Full, bytes.NewReader(data))
 		require.Error(t, err, name)
 	}
-	_, err := object.Scan(object.KindFull, bytes.NewReader(doc[:len(doc)/2]))
-	require.ErrorIs(t, err, object.ErrTruncated)
+	_, err := catalog.Scan(catalog.Full, bytes.NewReader(doc[:len(doc)/2]))
+	require.ErrorIs(t, err, catalog.ErrTruncated)
 }
 
 // FuzzScanBinary: reading the header of any bytes, or scanning them through
@@ -248,7 +249,7 @@ func TestScanBinaryRejects(t *testing.T) {
 // the same header both ways.
 func FuzzScanBinary(f *testing.F) {
 	full, delta := binaryHeaders()
-	for _, h := range []object.Header{full, delta} {
+	for _, h := range []catalog.Header{full, delta} {
 		doc := encodeObject(f, h)
 		var buf bytes.Buffer
 		cw := object.NewChecksumWriter(&buf)
@@ -256,10 +257,10 @@ func FuzzScanBinary(f *testing.F) {
 		require.NoError(f, err)
 		require.NoError(f, cw.Close())
 		for _, data := range [][]byte{doc, buf.Bytes()} {
-			got, err := object.Scan(h.Kind, bytes.NewReader(data))
+			got, err := catalog.Scan(h.Kind, bytes.NewReader(data))
 			require.NoError(f, err)
 			require.Equal(f, h, got)
-			got, err = object.ReadHeader(h.Kind, bytes.NewReader(data))
+			got, err = catalog.DecodeHeader(h.Kind, bytes.NewReader(data))
 			require.NoError(f, err)
 			require.Equal(f, h, got)
 		}
@@ -268,12 +269,12 @@ func FuzzScanBinary(f *testing.F) {
 		f.Add(doc[:len(doc)/2])
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, kind := range []string{object.KindFull, object.KindDelta} {
+		for _, kind := range []catalog.Kind{catalog.Full, catalog.Delta} {
 			vr := object.NewVerifyingReader(bytes.NewReader(data))
-			_, err := object.Scan(kind, vr)
-			_, herr := object.ReadHeader(kind, bytes.NewReader(data))
+			_, err := catalog.Scan(kind, vr)
+			_, herr := catalog.DecodeHeader(kind, bytes.NewReader(data))
 			if err == nil {
-				require.NotErrorIs(t, herr, object.ErrTruncated)
+				require.NotErrorIs(t, herr, catalog.ErrTruncated)
 			}
 		}
 	})

@@ -1,4 +1,4 @@
-package object
+package catalog
 
 import (
 	"bufio"
@@ -12,23 +12,21 @@ import (
 	"github.com/dictdb/dictdb-go/internal/jsonv"
 )
 
-// ErrTruncated reports an object that ends early.
-var ErrTruncated = errors.New("truncated")
-
-// ReadHeader reads the header of the object of the given kind from r: the
-// top-level fields before "tables", which come first in every object this
-// project writes. It reads no further, so listing never downloads payloads.
-// Objects without those fields first (Python-written ones) give a legacy
-// header. JSON and CBOR (FormatBinary) objects are told apart by their
-// first bytes.
-func ReadHeader(kind string, r io.Reader) (Header, error) {
+// DecodeHeader reads the header of an object of the given kind from its
+// content r (decrypted and decompressed): the top-level fields before
+// "tables", which come first in every object this project writes. It reads
+// no further, so listing never downloads payloads. Objects without those
+// fields first (Python-written ones) give a legacy header. JSON and CBOR
+// (FormatBinary) objects are told apart by their first bytes.
+func DecodeHeader(kind Kind, r io.Reader) (Header, error) {
 	return scan(kind, r, false)
 }
 
-// Scan reads the whole object from r, checking that it is well-formed JSON
-// or CBOR without building its records, and returns its header. Wrap r in a
-// VerifyingReader to check the checksum too.
-func Scan(kind string, r io.Reader) (Header, error) {
+// Scan reads the whole content of an object from r, checking that it is
+// well-formed JSON or CBOR without building its records, and returns its
+// header. Read r from Open to check the checksum too. An object that ends
+// early gives an error matching ErrTruncated.
+func Scan(kind Kind, r io.Reader) (Header, error) {
 	return scan(kind, r, true)
 }
 
@@ -41,7 +39,7 @@ type scanner interface {
 	End() error
 }
 
-func scan(kind string, r io.Reader, whole bool) (Header, error) {
+func scan(kind Kind, r io.Reader, whole bool) (Header, error) {
 	fail := func(err error) (Header, error) {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return Header{}, fmt.Errorf("%w: %v", ErrTruncated, err)
@@ -109,3 +107,8 @@ func scan(kind string, r io.Reader, whole bool) (Header, error) {
 	}
 	return FromMeta(kind, meta)
 }
+
+// bufferedReader buffers r for a decoder's small reads.
+func bufferedReader(r io.Reader) *bufio.Reader { return bufio.NewReaderSize(r, 64<<10) }
+
+func isTruncated(err error) bool { return errors.Is(err, ErrTruncated) }

@@ -1,4 +1,4 @@
-package object
+package catalog
 
 import (
 	"testing"
@@ -13,17 +13,17 @@ import (
 func TestKeyParseRoundTrip(t *testing.T) {
 	json := Encoding{Format: dictdb.FormatJSON}
 	cases := []struct {
-		kind   string
+		kind   Kind
 		micros int64
 		enc    Encoding
 		key    string
 	}{
-		{KindFull, 1234567890_123456, json, "dictdb_backup_1234567890_123456.json"},
-		{KindDelta, 1234567890_000001, json, "dictdb_delta_1234567890_000001.json"},
-		{KindFull, 5, json, "dictdb_backup_0_000005.json"},
-		{KindFull, 5, Encoding{Format: "cbor", Compression: CompressionZstd}, "dictdb_backup_0_000005.cbor.zst"},
-		{KindDelta, 5, Encoding{Format: dictdb.FormatJSON, Compression: CompressionGzip, Encrypted: true}, "dictdb_delta_0_000005.json.gz.age"},
-		{KindDelta, 5, Encoding{Format: dictdb.FormatJSON, Encrypted: true}, "dictdb_delta_0_000005.json.age"},
+		{Full, 1234567890_123456, json, "dictdb_backup_1234567890_123456.json"},
+		{Delta, 1234567890_000001, json, "dictdb_delta_1234567890_000001.json"},
+		{Full, 5, json, "dictdb_backup_0_000005.json"},
+		{Full, 5, Encoding{Format: "cbor", Compression: CompressionZstd}, "dictdb_backup_0_000005.cbor.zst"},
+		{Delta, 5, Encoding{Format: dictdb.FormatJSON, Compression: CompressionGzip, Encrypted: true}, "dictdb_delta_0_000005.json.gz.age"},
+		{Delta, 5, Encoding{Format: dictdb.FormatJSON, Encrypted: true}, "dictdb_delta_0_000005.json.age"},
 	}
 	for _, c := range cases {
 		key := Key(c.kind, c.micros, c.enc)
@@ -66,22 +66,22 @@ func TestClock(t *testing.T) {
 }
 
 func TestHeaderRoundTrip(t *testing.T) {
-	full := Header{Kind: KindFull, Version: FormatVersion, Codec: dictdb.FormatJSON, Chain: "abc", Seq: 7, Timestamp: 1.5}
+	full := Header{Kind: Full, Version: FormatVersion, Codec: dictdb.FormatJSON, Chain: "abc", Seq: 7, Timestamp: 1.5}
 	m := full.Meta()
 	m["sequence"] = int64(7) // written by the snapshot encoder
-	got, err := FromMeta(KindFull, m)
+	got, err := FromMeta(Full, m)
 	require.NoError(t, err)
 	assert.Equal(t, full, got)
 
-	delta := Header{Kind: KindDelta, Version: FormatVersion, Codec: dictdb.FormatJSON, Chain: "abc", Base: "dictdb_backup_1_000000.json", FromSeq: 7, Seq: 9, Timestamp: 2}
-	got, err = FromMeta(KindDelta, delta.Meta())
+	delta := Header{Kind: Delta, Version: FormatVersion, Codec: dictdb.FormatJSON, Chain: "abc", Base: "dictdb_backup_1_000000.json", FromSeq: 7, Seq: 9, Timestamp: 2}
+	got, err = FromMeta(Delta, delta.Meta())
 	require.NoError(t, err)
 	assert.Equal(t, delta, got)
 
-	_, err = FromMeta(KindFull, dictdb.Meta{"format_version": int64(99)})
+	_, err = FromMeta(Full, dictdb.Meta{"format_version": int64(99)})
 	require.Error(t, err, "a version without a chain is not a Python-written object")
 
-	legacy, err := FromMeta(KindDelta, dictdb.Meta{"type": "delta", "timestamp": 3.25})
+	legacy, err := FromMeta(Delta, dictdb.Meta{"type": "delta", "timestamp": 3.25})
 	require.NoError(t, err)
 	assert.True(t, legacy.Legacy())
 	assert.Equal(t, 3.25, legacy.Timestamp)
@@ -89,7 +89,7 @@ func TestHeaderRoundTrip(t *testing.T) {
 
 func TestHeaderErrors(t *testing.T) {
 	base := func() dictdb.Meta {
-		return Header{Kind: KindDelta, Codec: dictdb.FormatJSON, Chain: "c", Base: "b", FromSeq: 1, Seq: 2}.Meta()
+		return Header{Kind: Delta, Codec: dictdb.FormatJSON, Chain: "c", Base: "b", FromSeq: 1, Seq: 2}.Meta()
 	}
 	cases := map[string]func(dictdb.Meta){
 		"type mismatch":    func(m dictdb.Meta) { m["type"] = "full" },
@@ -105,10 +105,10 @@ func TestHeaderErrors(t *testing.T) {
 	for name, mutate := range cases {
 		t.Run(name, func(t *testing.T) {
 			m := base()
-			_, err := FromMeta(KindDelta, m)
+			_, err := FromMeta(Delta, m)
 			require.NoError(t, err)
 			mutate(m)
-			_, err = FromMeta(KindDelta, m)
+			_, err = FromMeta(Delta, m)
 			require.Error(t, err)
 		})
 	}
