@@ -64,24 +64,13 @@ func DetectFormat(prefix []byte) (f Format, ok bool) {
 func (e *encoder) binaryHeader(meta Meta, reserved ...string) error {
 	e.buf = append(e.buf, BinaryMagic...)
 	e.buf = append(e.buf, cborv.IndefiniteMap)
-	keys := make([]string, 0, len(meta))
-	for k := range meta {
-		for _, r := range reserved {
-			if k == r {
-				return fmt.Errorf("dictdb: meta field %q is reserved", k)
-			}
-		}
-		keys = append(keys, k)
+	keys, nm, err := metaFields(meta, reserved)
+	if err != nil {
+		return err
 	}
-	sort.Strings(keys)
 	for _, k := range keys {
-		v, perr := normalize(meta[k])
-		if perr != nil {
-			return fmt.Errorf("dictdb: meta: %w", perr.prefix(k).valueError())
-		}
 		e.buf = cborv.AppendString(e.buf, k)
-		var err error
-		if e.buf, err = cborv.AppendValue(e.buf, v); err != nil {
+		if e.buf, err = cborv.AppendValueAt(e.buf, nm[k], 1); err != nil {
 			return fmt.Errorf("dictdb: meta field %q: %w", k, err)
 		}
 	}
@@ -112,7 +101,7 @@ func (e *encoder) binarySpec(spec TableSpec) {
 
 func (e *encoder) binaryRecord(r Record) error {
 	var err error
-	e.buf, err = cborv.AppendValue(e.buf, map[string]any(r))
+	e.buf, err = cborv.AppendValueAt(e.buf, map[string]any(r), recordParents)
 	return err
 }
 
@@ -187,7 +176,7 @@ func encodeDeltaBinary(w io.Writer, d *Delta, meta Meta) error {
 		e.buf = cborv.AppendArrayHeader(e.buf, len(td.Deletes))
 		for _, k := range td.Deletes {
 			var err error
-			if e.buf, err = cborv.AppendValue(e.buf, k); err != nil {
+			if e.buf, err = cborv.AppendValueAt(e.buf, k, recordParents); err != nil {
 				return fmt.Errorf("dictdb: encode delta table %q delete: %w", name, err)
 			}
 		}

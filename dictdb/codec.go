@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -85,30 +86,40 @@ func (e *encoder) flush() {
 // header writes "{" and the meta fields, sorted, each followed by a comma.
 func (e *encoder) header(meta Meta, reserved ...string) error {
 	e.buf = append(e.buf, '{')
-	keys := make([]string, 0, len(meta))
-	for k := range meta {
-		for _, r := range reserved {
-			if k == r {
-				return fmt.Errorf("dictdb: meta field %q is reserved", k)
-			}
-		}
-		keys = append(keys, k)
+	keys, nm, err := metaFields(meta, reserved)
+	if err != nil {
+		return err
 	}
-	sort.Strings(keys)
 	for _, k := range keys {
-		v, perr := normalize(meta[k])
-		if perr != nil {
-			return fmt.Errorf("dictdb: meta: %w", perr.prefix(k).valueError())
-		}
 		e.buf = jsonv.AppendString(e.buf, k)
 		e.buf = append(e.buf, ": "...)
-		var err error
-		if e.buf, err = jsonv.AppendValue(e.buf, v); err != nil {
+		if e.buf, err = jsonv.AppendValueAt(e.buf, nm[k], 1); err != nil {
 			return fmt.Errorf("dictdb: meta field %q: %w", k, err)
 		}
 		e.buf = append(e.buf, ", "...)
 	}
 	return nil
+}
+
+// metaFields checks the meta fields of a document (none may be named as a
+// reserved field) and returns their names, sorted, and their values
+// normalized.
+func metaFields(meta Meta, reserved []string) ([]string, map[string]any, error) {
+	keys := make([]string, 0, len(meta))
+	for k := range meta {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if slices.Contains(reserved, k) {
+			return nil, nil, fmt.Errorf("dictdb: meta field %q is reserved", k)
+		}
+	}
+	nm, perr := normalizeFields(meta, metaValueDepth)
+	if perr != nil {
+		return nil, nil, fmt.Errorf("dictdb: meta: %w", perr.valueError())
+	}
+	return keys, nm, nil
 }
 
 func (e *encoder) spec(spec TableSpec) {
@@ -138,7 +149,7 @@ func (e *encoder) spec(spec TableSpec) {
 
 func (e *encoder) record(r Record) error {
 	var err error
-	e.buf, err = jsonv.AppendValue(e.buf, map[string]any(r))
+	e.buf, err = jsonv.AppendValueAt(e.buf, map[string]any(r), recordParents)
 	return err
 }
 

@@ -73,7 +73,7 @@ func (db *DB) ApplyDelta(d *Delta, seq uint64) (int, error) {
 			}
 		}
 		for _, pk := range td.Deletes {
-			nv, perr := normalize(pk)
+			nv, perr := normalizeValue(pk, MaxValueDepth)
 			if perr != nil {
 				return 0, fmt.Errorf("dictdb: delta table %q delete: %w", name, perr.valueError())
 			}

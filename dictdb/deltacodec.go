@@ -54,7 +54,7 @@ func EncodeDelta(w io.Writer, f Format, d *Delta, meta Meta) error {
 				e.buf = append(e.buf, ", "...)
 			}
 			var err error
-			if e.buf, err = jsonv.AppendValue(e.buf, k); err != nil {
+			if e.buf, err = jsonv.AppendValueAt(e.buf, k, recordParents); err != nil {
 				return fmt.Errorf("dictdb: encode delta table %q delete: %w", name, err)
 			}
 		}

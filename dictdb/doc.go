@@ -5,9 +5,11 @@
 //
 // Records are maps of field to value in the JSON data model (nil, bool,
 // int64, float64, string, []any, map[string]any). They are copied in and
-// out: a caller never holds a map the database uses. Values that JSON cannot
-// carry (NaN, infinities, channels, funcs, structs) are refused at insert
-// time with an error naming the field, never discovered at backup time.
+// out: a caller never holds a map the database uses. Values that a backup
+// could not restore (NaN, infinities, channels, funcs, structs, strings and
+// field names that are not valid UTF-8, lists and dicts nested deeper than
+// MaxValueDepth) are refused at insert time with an error naming the field,
+// never discovered at backup time.
 //
 // A table has a primary key field (default "id"). Integer keys are assigned
 // by auto-increment when a record has none; the counter always stays above

@@ -73,7 +73,7 @@ func keyOf(table, field string, v any, required bool) (pkey, error) {
 
 // lookupKey converts a caller-supplied key (any Go integer type or string).
 func lookupKey(v any) (pkey, bool) {
-	nv, err := normalize(v)
+	nv, err := normalize(v, 0) // a key is no list or dict
 	if err != nil {
 		return pkey{}, false
 	}

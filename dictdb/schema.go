@@ -3,6 +3,7 @@ package dictdb
 import (
 	"fmt"
 	"sort"
+	"unicode/utf8"
 )
 
 // Type is a schema field type. The names are those of the Python DictDB.
@@ -89,6 +90,9 @@ func validateSpec(table string, spec TableSpec) error {
 	if spec.PrimaryKey == "" {
 		return &SchemaError{Table: table, Field: "", Reason: "primary key field name is empty"}
 	}
+	if !utf8.ValidString(spec.PrimaryKey) {
+		return &SchemaError{Table: table, Field: spec.PrimaryKey, Reason: "primary key field name is not valid UTF-8 (it would not survive a backup)"}
+	}
 	if spec.Schema == nil {
 		return nil
 	}
@@ -98,6 +102,9 @@ func validateSpec(table string, spec TableSpec) error {
 	}
 	sort.Strings(names)
 	for _, f := range names {
+		if !utf8.ValidString(f) {
+			return &SchemaError{Table: table, Field: f, Reason: "field name is not valid UTF-8 (it would not survive a backup)"}
+		}
 		if t := spec.Schema[f]; !t.valid() {
 			return &SchemaError{Table: table, Field: f, Reason: fmt.Sprintf("unknown type %q (want int, str, float, bool, list or dict)", string(t))}
 		}
@@ -113,7 +120,8 @@ func validateSpec(table string, spec TableSpec) error {
 }
 
 // checkRecord validates a normalized record against the table's spec. The
-// primary key must be present.
+// primary key must be present. Of several bad fields it names the first in
+// sorted order.
 func checkRecord(table string, spec *TableSpec, r Record) error {
 	if _, err := keyOf(table, spec.PrimaryKey, r[spec.PrimaryKey], true); err != nil {
 		return err
@@ -122,35 +130,56 @@ func checkRecord(table string, spec *TableSpec, r Record) error {
 		return nil
 	}
 	for f, v := range r {
-		t, ok := spec.Schema[f]
-		if !ok {
-			return &SchemaError{Table: table, Field: f, Reason: "unknown field (not in the schema)"}
-		}
-		if !t.matches(v) {
-			return &SchemaError{Table: table, Field: f, Reason: fmt.Sprintf("want %s, got %s", t, typeName(v))}
+		if t, ok := spec.Schema[f]; !ok || !t.matches(v) {
+			return firstSchemaError(table, spec.Schema, r, true)
 		}
 	}
 	if len(r) != len(spec.Schema) {
-		for f := range spec.Schema {
-			if _, ok := r[f]; !ok {
-				return &SchemaError{Table: table, Field: f, Reason: "missing field"}
-			}
-		}
+		return firstSchemaError(table, spec.Schema, r, true)
 	}
 	return nil
 }
 
 // checkFields validates the fields of an Update's changes against the schema.
+// Of several bad fields it names the first in sorted order.
 func checkFields(table string, spec *TableSpec, changes Record) error {
 	if spec.Schema == nil {
 		return nil
 	}
 	for f, v := range changes {
-		t, ok := spec.Schema[f]
-		if !ok {
-			return &SchemaError{Table: table, Field: f, Reason: "unknown field (not in the schema)"}
+		if t, ok := spec.Schema[f]; !ok || !t.matches(v) {
+			return firstSchemaError(table, spec.Schema, changes, false)
 		}
-		if !t.matches(v) {
+	}
+	return nil
+}
+
+// firstSchemaError is the error path of checkRecord (whole: every field of
+// the schema must be present) and checkFields: it returns the error of the
+// first bad field in sorted order, so that the same record always gets the
+// same error whatever the order of the map's iteration.
+func firstSchemaError(table string, schema Schema, r Record, whole bool) error {
+	names := make([]string, 0, len(r)+len(schema))
+	for f := range r {
+		names = append(names, f)
+	}
+	if whole {
+		for f := range schema {
+			if _, ok := r[f]; !ok {
+				names = append(names, f)
+			}
+		}
+	}
+	sort.Strings(names)
+	for _, f := range names {
+		v, present := r[f]
+		t, known := schema[f]
+		switch {
+		case !present:
+			return &SchemaError{Table: table, Field: f, Reason: "missing field"}
+		case !known:
+			return &SchemaError{Table: table, Field: f, Reason: "unknown field (not in the schema)"}
+		case !t.matches(v):
 			return &SchemaError{Table: table, Field: f, Reason: fmt.Sprintf("want %s, got %s", t, typeName(v))}
 		}
 	}

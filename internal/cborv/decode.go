@@ -7,12 +7,14 @@ import (
 	"io"
 	"math"
 	"unicode/utf8"
+
+	"github.com/dictdb/dictdb-go/internal/limits"
 )
 
 const (
 	defaultBufSize  = 64 << 10
 	minBufSize      = 512
-	defaultMaxDepth = 512
+	defaultMaxDepth = limits.MaxDepth
 
 	// keyCacheSize is the number of slots of the map key cache (a power of
 	// two); keys longer than maxCachedKey bytes are not cached.
@@ -74,7 +76,8 @@ func NewDecoder(r io.Reader) *Decoder {
 
 // SetMaxDepth sets the maximum nesting depth of arrays and maps (counting
 // those opened with BeginMap and BeginArray); deeper input is an error. The
-// default is 512, as in jsonv; n < 1 restores it.
+// default is limits.MaxDepth (512), as in jsonv, the limit the encoder and
+// the database keep to; n < 1 restores it.
 func (d *Decoder) SetMaxDepth(n int) {
 	if n < 1 {
 		n = defaultMaxDepth

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/dictdb/dictdb-go/internal/limits"
 )
 
 // Major types of the initial byte of a data item (its top three bits).
@@ -44,14 +46,11 @@ const TagSelfDescribe = 55799
 // of a self-described CBOR stream.
 const SelfDescribe = "\xd9\xd9\xf7"
 
-// maxEncodeDepth bounds the nesting that AppendValue follows, so that a
-// cyclic value (a map or slice containing itself) fails instead of
-// exhausting the stack.
-const maxEncodeDepth = 10000
-
-// errEncodeDepth is returned by AppendValue for values nested deeper than
-// maxEncodeDepth.
-var errEncodeDepth = fmt.Errorf("cborv: value nested deeper than %d levels (cyclic?)", maxEncodeDepth)
+// errEncodeDepth is returned by AppendValue for values that would nest
+// deeper than limits.MaxDepth, which the Decoder would refuse; a cyclic value
+// (a map or slice containing itself) gets it too, instead of exhausting the
+// stack.
+var errEncodeDepth = fmt.Errorf("cborv: value nested deeper than %d levels (the decoder's limit; cyclic?)", limits.MaxDepth)
 
 // ErrUnsupportedType is matched by every *UnsupportedTypeError with errors.Is.
 var ErrUnsupportedType = errors.New("cborv: unsupported type")
@@ -67,17 +66,27 @@ func (e *UnsupportedTypeError) Is(target error) bool { return target == ErrUnsup
 // type. Map keys are written in the order of RFC 8949's core deterministic
 // encoding (shorter keys first, then byte-wise), so the output is
 // deterministic. A nil []any is written as an empty array and a nil
-// map[string]any as an empty map. NaN and ±Inf are an error. On error the
-// returned slice is dst unchanged (its spare capacity may have been written
-// to).
+// map[string]any as an empty map. NaN and ±Inf are an error, and so is
+// nesting arrays and maps deeper than limits.MaxDepth (512), the most a
+// Decoder reads. On error the returned slice is dst unchanged (its spare
+// capacity may have been written to).
 func AppendValue(dst []byte, v any) ([]byte, error) {
-	out, err := appendValue(dst, v, 0)
+	return AppendValueAt(dst, v, 0)
+}
+
+// AppendValueAt is AppendValue for a value that the document being written
+// nests inside depth arrays and maps: it refuses v if the document would
+// then nest deeper than limits.MaxDepth, so that a Decoder reads back
+// whatever it writes.
+func AppendValueAt(dst []byte, v any, depth int) ([]byte, error) {
+	out, err := appendValue(dst, v, max(depth, 0))
 	if err != nil {
 		return dst, err
 	}
 	return out, nil
 }
 
+// appendValue appends v; depth is the number of enclosing arrays and maps.
 func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	switch x := v.(type) {
 	case string:
@@ -94,12 +103,12 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	case nil:
 		return append(dst, Null), nil
 	case map[string]any:
-		if depth >= maxEncodeDepth {
+		if depth >= limits.MaxDepth {
 			return dst, errEncodeDepth
 		}
 		return appendMap(dst, x, depth+1)
 	case []any:
-		if depth >= maxEncodeDepth {
+		if depth >= limits.MaxDepth {
 			return dst, errEncodeDepth
 		}
 		dst = AppendArrayHeader(dst, len(x))

@@ -9,12 +9,14 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/dictdb/dictdb-go/internal/limits"
 )
 
 const (
 	defaultBufSize  = 64 << 10
 	minBufSize      = 512
-	defaultMaxDepth = 512
+	defaultMaxDepth = limits.MaxDepth
 
 	// keyCacheSize is the number of slots of the object key cache (a power
 	// of two); keys longer than maxCachedKey bytes are not cached.
@@ -69,7 +71,8 @@ func NewDecoder(r io.Reader) *Decoder {
 
 // SetMaxDepth sets the maximum nesting depth of arrays and objects (counting
 // those opened with BeginObject and BeginArray); deeper input is an error.
-// The default is 512; n < 1 restores it.
+// The default is limits.MaxDepth (512), the limit the encoder and the
+// database keep to; n < 1 restores it.
 func (d *Decoder) SetMaxDepth(n int) {
 	if n < 1 {
 		n = defaultMaxDepth

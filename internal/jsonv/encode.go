@@ -9,16 +9,15 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/dictdb/dictdb-go/internal/limits"
 )
 
-// maxEncodeDepth bounds the nesting that AppendValue follows, so that a
-// cyclic value (a map or slice containing itself) fails instead of
-// exhausting the stack.
-const maxEncodeDepth = 10000
-
-// errEncodeDepth is returned by AppendValue for values nested deeper than
-// maxEncodeDepth.
-var errEncodeDepth = fmt.Errorf("jsonv: value nested deeper than %d levels (cyclic?)", maxEncodeDepth)
+// errEncodeDepth is returned by AppendValue for values that would nest
+// deeper than limits.MaxDepth, which the Decoder would refuse; a cyclic value
+// (a map or slice containing itself) gets it too, instead of exhausting the
+// stack.
+var errEncodeDepth = fmt.Errorf("jsonv: value nested deeper than %d levels (the decoder's limit; cyclic?)", limits.MaxDepth)
 
 // AppendValue appends the JSON encoding of v to dst.
 //
@@ -27,16 +26,27 @@ var errEncodeDepth = fmt.Errorf("jsonv: value nested deeper than %d levels (cycl
 // (including int, float32 and named types) is an error naming the Go type.
 // Map keys are written in sorted (byte-wise) order, so the output is
 // deterministic. A nil []any is written as [] and a nil map[string]any as {}.
-// NaN and ±Inf are an error. On error the returned slice is dst unchanged
-// (its spare capacity may have been written to).
+// NaN and ±Inf are an error, and so is nesting arrays and objects deeper
+// than limits.MaxDepth (512), the most a Decoder reads. On error the returned
+// slice is dst unchanged (its spare capacity may have been written to).
 func AppendValue(dst []byte, v any) ([]byte, error) {
-	out, err := appendValue(dst, v, 0)
+	return AppendValueAt(dst, v, 0)
+}
+
+// AppendValueAt is AppendValue for a value that the document being written
+// nests inside depth arrays and objects: it refuses v if the document would
+// then nest deeper than limits.MaxDepth, so that a Decoder reads back
+// whatever it writes.
+func AppendValueAt(dst []byte, v any, depth int) ([]byte, error) {
+	out, err := appendValue(dst, v, max(depth, 0))
 	if err != nil {
 		return dst, err
 	}
 	return out, nil
 }
 
+// appendValue appends v; depth is the number of enclosing arrays and
+// objects.
 func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	switch x := v.(type) {
 	case string:
@@ -56,12 +66,12 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	case nil:
 		return append(dst, "null"...), nil
 	case map[string]any:
-		if depth >= maxEncodeDepth {
+		if depth >= limits.MaxDepth {
 			return dst, errEncodeDepth
 		}
 		return appendObject(dst, x, depth+1)
 	case []any:
-		if depth >= maxEncodeDepth {
+		if depth >= limits.MaxDepth {
 			return dst, errEncodeDepth
 		}
 		dst = append(dst, '[')
