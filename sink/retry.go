@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"syscall"
 	"time"
-
-	"gocloud.dev/gcerrors"
 )
 
 // RetryOptions configure WithRetry. Zero fields take their defaults.
@@ -138,7 +136,10 @@ type TransientError interface {
 // Transient reports whether err is worth another try: a store that is
 // unavailable, overloaded, timing out or failing internally, or a network
 // connection that broke. Missing objects, invalid keys, refused
-// credentials, bad arguments and a cancelled context are permanent.
+// credentials, bad arguments and a cancelled context are permanent. An
+// error that says so itself (a TransientError, as the object-store
+// backends' errors are) decides; otherwise the network error or HTTP
+// status in its chain does.
 func Transient(err error) bool {
 	if err == nil {
 		return false
@@ -152,13 +153,6 @@ func Transient(err error) bool {
 		return te.Transient()
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalidKey) || errors.Is(err, ErrClosed) {
-		return false
-	}
-	switch gcerrors.Code(err) {
-	case gcerrors.ResourceExhausted, gcerrors.Internal, gcerrors.DeadlineExceeded:
-		return true
-	case gcerrors.NotFound, gcerrors.PermissionDenied, gcerrors.InvalidArgument, gcerrors.FailedPrecondition,
-		gcerrors.AlreadyExists, gcerrors.Unimplemented, gcerrors.Canceled:
 		return false
 	}
 	var netErr net.Error

@@ -81,10 +81,11 @@ func New(bucket *blob.Bucket, opts Options) *Sink {
 func (s *Sink) Bucket() *blob.Bucket { return s.bucket }
 
 // wrap maps err once: a missing object is sink.ErrNotFound; a missing
-// bucket or refused credentials get a hint besides the SDK's words.
+// bucket or refused credentials get a hint besides the SDK's words; and the
+// error says whether a retry may succeed (sink.TransientError).
 func (s *Sink) wrap(op, key string, err error) error {
-	err = redactURLs(err)
 	code := gcerrors.Code(err)
+	err = &classified{err: redactURLs(err), transient: transient(code, err)}
 	switch {
 	case code == gcerrors.NotFound && (op == "put" || op == "list"):
 		return fmt.Errorf("sink/%s: %s %s: bucket or container not found: %w", s.opts.Name, op, key, err)
@@ -94,6 +95,31 @@ func (s *Sink) wrap(op, key string, err error) error {
 		return fmt.Errorf("sink/%s: %s %s: permission denied (check the credentials): %w", s.opts.Name, op, key, err)
 	}
 	return fmt.Errorf("sink/%s: %s %s: %w", s.opts.Name, op, key, err)
+}
+
+// classified is a store's error that knows whether it is transient.
+type classified struct {
+	err       error
+	transient bool
+}
+
+func (e *classified) Error() string   { return e.err.Error() }
+func (e *classified) Unwrap() error   { return e.err }
+func (e *classified) Transient() bool { return e.transient }
+
+// transient maps gocloud's error codes: an overloaded, failing or slow store
+// may answer a retry; a missing object, refused credentials or a bad
+// request never will. Other codes are decided as sink.Transient decides a
+// plain error: by the network error or HTTP status in its chain.
+func transient(code gcerrors.ErrorCode, err error) bool {
+	switch code {
+	case gcerrors.ResourceExhausted, gcerrors.Internal, gcerrors.DeadlineExceeded:
+		return true
+	case gcerrors.NotFound, gcerrors.PermissionDenied, gcerrors.InvalidArgument, gcerrors.FailedPrecondition,
+		gcerrors.AlreadyExists, gcerrors.Unimplemented, gcerrors.Canceled:
+		return false
+	}
+	return sink.Transient(err)
 }
 
 // redactURLs returns err with each request URL its message quotes (that

@@ -1,0 +1,43 @@
+package blobsink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gocloud.dev/blob/memblob"
+	"gocloud.dev/gcerrors"
+
+	"github.com/dictdb/dictdb-go/sink"
+)
+
+// The store's error codes decide whether sink.Transient retries; codes
+// gocloud leaves unknown fall back to the network error in the chain.
+func TestErrorsSayWhetherTheyAreTransient(t *testing.T) {
+	plain := errors.New("store said no")
+	for code, want := range map[gcerrors.ErrorCode]bool{
+		gcerrors.ResourceExhausted: true, gcerrors.Internal: true, gcerrors.DeadlineExceeded: true,
+		gcerrors.NotFound: false, gcerrors.PermissionDenied: false, gcerrors.InvalidArgument: false,
+		gcerrors.FailedPrecondition: false, gcerrors.AlreadyExists: false, gcerrors.Canceled: false,
+		gcerrors.Unknown: false,
+	} {
+		assert.Equal(t, want, transient(code, plain), code)
+	}
+	reset := fmt.Errorf("read: %w", syscall.ECONNRESET)
+	assert.True(t, transient(gcerrors.Unknown, reset), "a broken connection is worth a retry")
+
+	s := New(memblob.OpenBucket(nil), Options{Name: "mem"})
+	_, err := s.Get(context.Background(), "missing")
+	require.ErrorIs(t, err, sink.ErrNotFound)
+	assert.False(t, sink.Transient(err))
+	e := s.wrap("get", "k", reset)
+	var te sink.TransientError
+	require.ErrorAs(t, e, &te, "the error classifies itself")
+	assert.True(t, te.Transient())
+	assert.True(t, sink.Transient(e))
+	assert.ErrorIs(t, e, syscall.ECONNRESET)
+}
