@@ -15,11 +15,13 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	sinktest.Run(t, func(t *testing.T) sink.Sink {
+	newSink := func(t *testing.T) sink.Sink {
 		s := mem.New()
 		t.Cleanup(func() { assert.NoError(t, s.Close()) })
 		return s
-	})
+	}
+	sinktest.Run(t, newSink)
+	sinktest.RunConditional(t, newSink)
 }
 
 func TestOpenReaderUnaffectedByLaterPut(t *testing.T) {
