@@ -27,23 +27,30 @@ type Manager struct {
 	sink   sink.Sink
 	opts   Options
 	clock  catalog.Clock
-	writer string // this manager's id, in every object it writes
+	writer string           // this manager's id, in every object it writes
+	now    func() time.Time // the lease's clock
 
-	mu       sync.Mutex // guards the fields below
-	pending  *pending
-	failures int
-	deltas   int // deltas since the last full backup
-	last     time.Time
-	started  bool
-	stopping bool // Stop was called
-	closed   bool // no more backups
+	mu           sync.Mutex // guards the fields below
+	pending      *pending
+	observedSeq  uint64    // the last change set observed
+	firstPending time.Time // continuous mode: when the oldest pending change was observed; zero if none
+	durableSeq   uint64    // every change set up to it is in the sink
+	durableCh    chan struct{}
+	failures     int
+	deltas       int // deltas since the last full backup
+	last         time.Time
+	started      bool
+	stopping     bool // Stop was called
+	closed       bool // no more backups
 
-	backupMu  sync.Mutex      // serializes backups; guards the chain state
-	listed    bool            // the sink's names were read into clock
-	checked   int64           // every object up to this time is accounted for
-	attempted map[string]bool // keys this manager tried to write since the last check
-	startSeq  uint64          // the database's sequence number when the manager subscribed
-	haveBase  bool            // a full backup of this manager's chain exists
+	backupMu  sync.Mutex       // serializes backups; guards the fields below
+	cat       *catalog.Catalog // what the sink holds, as this manager knows it; nil until its first look
+	lease     *lease           // nil: no lease (disabled, or the sink cannot)
+	noLease   bool             // the sink has no conditional writes
+	checked   int64            // without a lease: every object up to this time is accounted for
+	attempted map[string]bool  // without a lease: keys this manager tried to write since the last check
+	startSeq  uint64           // the database's sequence number when the manager subscribed
+	haveBase  bool             // a full backup of this manager's chain exists
 	chain     string
 	base      string
 	backupSeq uint64 // sequence number of the last successful backup
@@ -51,8 +58,13 @@ type Manager struct {
 	stats   stats   // guarded by mu
 	attempt attempt // what the current backup tries to write; guarded by backupMu
 
+	renewing  bool // the renewer runs; guarded by backupMu
+	renewStop chan struct{}
+	renewDone chan struct{}
+
 	unsubscribe func()
 	notify      chan struct{}
+	kick        chan struct{} // continuous mode: a change is pending
 	stop        chan struct{}
 	done        chan struct{} // the loop ended
 	stopped     chan struct{} // Stop finished
@@ -69,25 +81,52 @@ func NewManager(db *dictdb.DB, s sink.Sink, opts Options) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{
-		db:      db,
-		sink:    s,
-		opts:    o,
-		writer:  catalog.NewID(),
-		pending: newPending(),
-		notify:  make(chan struct{}, 1),
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
-		stopped: make(chan struct{}),
+		db:        db,
+		sink:      s,
+		opts:      o,
+		writer:    catalog.NewID(),
+		now:       time.Now,
+		pending:   newPending(),
+		durableCh: make(chan struct{}),
+		attempted: map[string]bool{},
+		renewStop: make(chan struct{}),
+		renewDone: make(chan struct{}),
+		notify:    make(chan struct{}, 1),
+		kick:      make(chan struct{}, 1),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
+		stopped:   make(chan struct{}),
 	}
-	m.attempted = map[string]bool{}
 	m.startSeq, m.unsubscribe = db.Subscribe(m.observe)
+	m.observedSeq = m.startSeq
 	return m, nil
 }
+
+// continuous reports whether the manager writes continuously (MaxLag).
+func (m *Manager) continuous() bool { return m.opts.MaxLag > 0 }
 
 func (m *Manager) observe(cs dictdb.ChangeSet) {
 	m.mu.Lock()
 	m.pending.observe(cs)
+	m.observedSeq = cs.Seq
+	if m.opts.MaxLag > 0 && m.firstPending.IsZero() {
+		m.firstPending = time.Now()
+		select {
+		case m.kick <- struct{}{}:
+		default:
+		}
+	}
 	m.mu.Unlock()
+}
+
+// advanceDurable notes that every change set up to seq is in the sink, and
+// wakes the waiters. m.mu must be held.
+func (m *Manager) advanceDurable(seq uint64) {
+	if seq > m.durableSeq {
+		m.durableSeq = seq
+		close(m.durableCh)
+		m.durableCh = make(chan struct{})
+	}
 }
 
 // Start begins periodic and change-triggered backups in a goroutine. A
@@ -109,9 +148,13 @@ func (m *Manager) Start() error {
 // Stop ends the automatic backups, waits for a backup in progress, runs a
 // change-triggered backup that NotifyChange asked for and that has not run
 // yet (deferred by MinInterval, or requested before Start), and stops
-// following the database. Later backups return ErrStopped. Stop is safe to
-// call more than once and from several goroutines: every call returns only
-// once the first has finished, so no backup is in flight after any Stop.
+// following the database. In continuous mode it first writes what is
+// pending, within ShutdownTimeout (a failure goes to OnFailure). It then
+// releases the lease, so that another writer may take the prefix over at
+// once. Later backups return ErrStopped, and so do the WaitDurable calls
+// still waiting. Stop is safe to call more than once and from several
+// goroutines: every call returns only once the first has finished, so no
+// backup is in flight after any Stop. Close also flushes, in every mode.
 func (m *Manager) Stop() {
 	m.mu.Lock()
 	if m.stopping {
@@ -135,8 +178,23 @@ func (m *Manager) Stop() {
 	m.backupMu.Lock() // wait for a manual backup in progress
 	m.mu.Lock()
 	m.closed = true
+	close(m.durableCh) // wake the waiters: they see closed
+	m.durableCh = make(chan struct{})
 	m.mu.Unlock()
 	m.unsubscribe()
+	close(m.renewStop)
+	if m.renewing {
+		<-m.renewDone
+	}
+	if m.lease != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), m.opts.ShutdownTimeout)
+		if err := m.lease.release(ctx); err != nil {
+			if l := m.opts.Logger; l != nil {
+				l.Warn("lease release failed", "error", err)
+			}
+		}
+		cancel()
+	}
 	m.backupMu.Unlock()
 }
 
@@ -197,22 +255,24 @@ const (
 // mode a delta, unless the chain has no full backup yet or
 // MaxDeltasBeforeFull deltas already follow it. When nothing changed since
 // the last backup, it writes nothing.
-func (m *Manager) BackupNow(ctx context.Context) error { return m.run(ctx, auto) }
+func (m *Manager) BackupNow(ctx context.Context) error { return m.run(ctx, auto, 0) }
 
 // BackupFull writes a full backup, which starts a new chain, even if nothing
 // changed.
-func (m *Manager) BackupFull(ctx context.Context) error { return m.run(ctx, full) }
+func (m *Manager) BackupFull(ctx context.Context) error { return m.run(ctx, full, 0) }
 
 // BackupDelta writes a delta of the changes since the previous backup, in any
 // mode; if there is no full backup to build on yet, it writes a full one. A
 // delta with no changes is not written.
-func (m *Manager) BackupDelta(ctx context.Context) error { return m.run(ctx, delta) }
+func (m *Manager) BackupDelta(ctx context.Context) error { return m.run(ctx, delta, 0) }
 
-func (m *Manager) run(ctx context.Context, k kind) error {
+// run takes a backup of kind k, unless target is set and every change set
+// up to it is durable by the time this backup's turn comes.
+func (m *Manager) run(ctx context.Context, k kind, target uint64) error {
 	start := time.Now()
 	m.backupMu.Lock()
 	m.attempt = attempt{}
-	err := m.backupLocked(ctx, k)
+	err := m.backupLocked(ctx, k, target)
 	a := m.attempt
 	m.backupMu.Unlock()
 	if errors.Is(err, ErrStopped) {
@@ -245,21 +305,24 @@ func (m *Manager) run(ctx context.Context, k kind) error {
 	return err
 }
 
-func (m *Manager) backupLocked(ctx context.Context, k kind) error {
+func (m *Manager) backupLocked(ctx context.Context, k kind, target uint64) error {
 	m.mu.Lock()
-	closed := m.closed
+	closed, durable := m.closed, m.durableSeq
 	m.mu.Unlock()
 	if closed {
 		return ErrStopped
 	}
+	if target > 0 && durable >= target {
+		return nil // a backup that ran meanwhile holds it
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	if err := m.checkSink(ctx); err != nil {
+	if err := m.prepare(ctx); err != nil {
 		return err
 	}
 	m.mu.Lock()
-	deltas := m.deltas // after checkSink, which may continue a chain
+	deltas := m.deltas // after prepare, which may continue a chain
 	m.mu.Unlock()
 	switch {
 	case !m.haveBase, k == full:
@@ -294,36 +357,66 @@ func (m *Manager) full(ctx context.Context, force bool) error {
 		m.haveBase = false
 		return err
 	}
+	m.wrote(key, h)
 	m.mu.Lock()
 	m.pending.retire(snap.Seq)
+	if m.pending.empty() {
+		m.firstPending = time.Time{}
+	}
 	m.deltas = 0
+	m.advanceDurable(snap.Seq)
 	m.mu.Unlock()
 	m.haveBase, m.chain, m.base, m.backupSeq = true, chain, key, snap.Seq
 	if !m.opts.Retention.IsZero() {
-		// A failed prune does not fail the backup: it is logged and kept
-		// in the stats.
-		res, perr := Prune(ctx, m.sink, m.opts.Retention, PruneOptions{Identities: m.identities()})
-		m.mu.Lock()
-		if res != nil {
-			m.stats.pruned += int64(len(res.Deleted))
-		}
-		m.stats.pruneErr = perr
-		m.mu.Unlock()
-		if l := m.opts.Logger; perr != nil && l != nil {
-			l.Warn("prune failed", "error", perr)
-		}
+		m.prune(ctx)
 	}
 	return nil
+}
+
+// wrote records the object just written in the manager's catalog.
+func (m *Manager) wrote(key string, h catalog.Header) {
+	if n, ok := catalog.Parse(key); ok {
+		m.cat.Add(n, m.attempt.bytes, h)
+	}
+}
+
+// prune applies the Retention after a full backup, on the manager's
+// catalog: one listing, and no header read twice. A failed prune does not
+// fail the backup: it is logged and kept in the stats.
+func (m *Manager) prune(ctx context.Context) {
+	err := m.cat.Refresh(ctx)
+	if err == nil {
+		err = m.cat.ReadHeaders(ctx)
+	}
+	var res *PruneResult
+	if err == nil {
+		res, err = pruneCatalog(ctx, m.sink, m.cat, m.opts.Retention, PruneOptions{Identities: m.identities()})
+	}
+	if err != nil {
+		err = fmt.Errorf("backup: prune: %w", err)
+	}
+	m.mu.Lock()
+	if res != nil {
+		m.stats.pruned += int64(len(res.Deleted))
+	}
+	m.stats.pruneErr = err
+	m.mu.Unlock()
+	if l := m.opts.Logger; err != nil && l != nil {
+		l.Warn("prune failed", "error", err)
+	}
 }
 
 func (m *Manager) delta(ctx context.Context) error {
 	m.mu.Lock()
 	p := m.pending
 	if p.empty() {
+		m.advanceDurable(m.observedSeq) // nothing to write: all of it is there
 		m.mu.Unlock()
 		return nil
 	}
 	m.pending = newPending()
+	covered, first := m.observedSeq, m.firstPending
+	m.firstPending = time.Time{}
 	m.mu.Unlock()
 
 	micros := m.clock.Next()
@@ -346,11 +439,16 @@ func (m *Manager) delta(ctx context.Context) error {
 		// since (catalog.Header.Writer).
 		m.mu.Lock()
 		m.pending.mergeOlder(p)
+		if !first.IsZero() && (m.firstPending.IsZero() || first.Before(m.firstPending)) {
+			m.firstPending = first
+		}
 		m.mu.Unlock()
 		return err
 	}
+	m.wrote(key, h)
 	m.mu.Lock()
 	m.deltas++
+	m.advanceDurable(covered)
 	m.mu.Unlock()
 	m.backupSeq = p.maxSeq
 	return nil

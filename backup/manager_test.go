@@ -39,7 +39,7 @@ func setup(t *testing.T, opts Options) (*dictdb.DB, *dictdb.Table, *mem.Sink, *M
 func kinds(t *testing.T, s sink.Sink) string {
 	t.Helper()
 	var names []catalog.Name
-	objs, err := s.List(context.Background(), "")
+	objs, err := sinktest.ListBut(context.Background(), s, LeaseKey)
 	require.NoError(t, err)
 	for _, o := range objs {
 		n, ok := catalog.Parse(o.Key)
@@ -60,7 +60,7 @@ func kinds(t *testing.T, s sink.Sink) string {
 
 func keys(t *testing.T, s sink.Sink) []string {
 	t.Helper()
-	objs, err := s.List(context.Background(), "")
+	objs, err := sinktest.ListBut(context.Background(), s, LeaseKey)
 	require.NoError(t, err)
 	var out []string
 	for _, o := range objs {
@@ -134,7 +134,7 @@ func TestStopWaitsForBackupInProgress(t *testing.T) {
 	close(bs.release)
 	require.NoError(t, <-backupDone)
 	<-stopped
-	objs, err := bs.List(context.Background(), "")
+	objs, err := sinktest.ListBut(context.Background(), bs, LeaseKey)
 	require.NoError(t, err)
 	assert.Len(t, objs, 1)
 }
@@ -177,7 +177,7 @@ func TestEveryStopWaits(t *testing.T) {
 				require.NoError(t, <-backupDone)
 			}
 			m.Stop() // after the others: returns at once
-			objs, err := bs.List(context.Background(), "")
+			objs, err := sinktest.ListBut(context.Background(), bs, LeaseKey)
 			require.NoError(t, err)
 			assert.NotEmpty(t, objs, "the backup in flight completed")
 		})
@@ -268,7 +268,7 @@ func readDelta(t *testing.T, s sink.Sink, key string) (*dictdb.Delta, catalog.He
 func lastKey(t *testing.T, s sink.Sink, kind catalog.Kind) string {
 	t.Helper()
 	var names []catalog.Name
-	objs, err := s.List(context.Background(), "")
+	objs, err := sinktest.ListBut(context.Background(), s, LeaseKey)
 	require.NoError(t, err)
 	for _, o := range objs {
 		if n, _ := catalog.Parse(o.Key); n.Kind == kind {
@@ -489,15 +489,18 @@ func TestBackupsRetryThroughWithRetry(t *testing.T) {
 	assert.Equal(t, users.Select(nil), gu.Select(nil))
 }
 
-func TestRefusesASecondWriter(t *testing.T) {
+// On a sink without a lease, a manager lists the sink before each backup
+// and refuses to go on once it sees another writer's objects.
+func TestRefusesASecondWriterWithoutALease(t *testing.T) {
 	s := mem.New()
 	db1, db2 := dictdb.New(), dictdb.New()
 	t1, _ := db1.CreateTable("t")
 	t2, _ := db2.CreateTable("t")
-	m1, err := NewManager(db1, s, Options{Interval: -1, Incremental: true})
+	opts := Options{Interval: -1, Incremental: true, LeaseTTL: -1}
+	m1, err := NewManager(db1, s, opts)
 	require.NoError(t, err)
 	defer m1.Stop()
-	m2, err := NewManager(db2, s, Options{Interval: -1, Incremental: true})
+	m2, err := NewManager(db2, s, opts)
 	require.NoError(t, err)
 	defer m2.Stop()
 	ctx := context.Background()
@@ -511,6 +514,11 @@ func TestRefusesASecondWriter(t *testing.T) {
 	require.ErrorIs(t, err, ErrOtherWriter)
 	assert.Contains(t, err.Error(), lastKey(t, s, catalog.Full), "names the other writer's object")
 	assert.Equal(t, "FFF", kinds(t, s), "nothing written after the refusal")
+	objs, err := s.List(ctx, "")
+	require.NoError(t, err)
+	for _, o := range objs {
+		assert.NotEqual(t, LeaseKey, o.Key, "LeaseTTL < 0: no lease")
+	}
 }
 
 // A database restored from the newest point of a chain continues that
@@ -568,6 +576,7 @@ func TestRestoredDatabaseContinuesItsChain(t *testing.T) {
 	require.NoError(t, err)
 	r2u, _ := restored2.Table("users")
 	_, _ = r2u.Insert(dictdb.Record{"i": 6})
+	m2.Stop()
 	m3, err := NewManager(restored2, s, Options{Interval: -1, Incremental: true})
 	require.NoError(t, err)
 	defer m3.Stop()
@@ -580,7 +589,7 @@ func TestRestoredDatabaseContinuesItsChain(t *testing.T) {
 func copyObjects(t *testing.T, dst, src sink.Sink, n int) {
 	t.Helper()
 	var names []catalog.Name
-	objs, err := src.List(context.Background(), "")
+	objs, err := sinktest.ListBut(context.Background(), src, LeaseKey)
 	require.NoError(t, err)
 	for _, o := range objs {
 		if nm, ok := catalog.Parse(o.Key); ok {

@@ -20,14 +20,30 @@ const (
 	DefaultMaxDeltasBeforeFull = 10
 )
 
+// Defaults of what the Python DictDB does not have: continuous mode and
+// the lease.
+const (
+	// DefaultContinuousMaxDeltasBeforeFull is MaxDeltasBeforeFull's default
+	// in continuous mode, where a delta is written every MaxLag while the
+	// database changes: 10 would mean a full backup every ten flushes.
+	DefaultContinuousMaxDeltasBeforeFull = 1000
+	// DefaultShutdownTimeout bounds the final flush of Stop in continuous
+	// mode.
+	DefaultShutdownTimeout = 10 * time.Second
+	// DefaultLeaseTTL is how long a lease holds without renewal.
+	DefaultLeaseTTL = 30 * time.Second
+)
+
 // Errors of the Manager's lifecycle.
 var (
 	// ErrStarted is returned by a second Start.
 	ErrStarted = errors.New("backup: manager already started")
 	// ErrStopped is returned by Start and by backups after Stop.
 	ErrStopped = errors.New("backup: manager stopped")
-	// ErrOtherWriter is returned by a backup when another writer added
-	// objects to the sink since this manager's last backup.
+	// ErrOtherWriter is returned by a backup when another writer holds the
+	// prefix's lease, took it over from this manager, or (on a sink
+	// without conditional writes) added objects since this manager's last
+	// backup. Nothing was written.
 	ErrOtherWriter = errors.New("backup: another writer is using this sink")
 )
 
@@ -51,8 +67,27 @@ type Options struct {
 	// (the changes since the previous backup) between full backups.
 	Incremental bool
 	// MaxDeltasBeforeFull is how many deltas follow a full backup before the
-	// next backup is a full one again (default 10).
+	// next backup is a full one again (default 10; 1000 in continuous
+	// mode).
 	MaxDeltasBeforeFull int
+	// MaxLag, when positive, puts a started Manager in continuous mode:
+	// every committed change is in the sink within MaxLag of its commit,
+	// plus the write time. Writes are group-committed: the changes pending
+	// when a flush starts go into one delta, and nothing is written while
+	// nothing changes. Continuous mode implies Incremental; Interval then
+	// writes a full backup periodically if anything changed since the last
+	// one. Default 0: off.
+	MaxLag time.Duration
+	// ShutdownTimeout bounds the final flush that Stop makes in continuous
+	// mode (default 10 s). A flush that fails or times out goes to
+	// OnFailure.
+	ShutdownTimeout time.Duration
+	// LeaseTTL is how long the lease on the sink's prefix holds without
+	// renewal (default 30 s); the manager renews it in the background
+	// before then. Negative disables the lease: the manager then lists the
+	// sink before each backup to detect another writer, as it does on a
+	// sink without conditional writes (see sink.ConditionalSink).
+	LeaseTTL time.Duration
 	// Compression of the backup objects: CompressionNone (the default, so
 	// JSON backups stay readable by the Python DictDB), CompressionZstd or
 	// CompressionGzip. It is recorded in each object's name and header.
@@ -126,8 +161,29 @@ func (o Options) withDefaults() (Options, error) {
 	if err := o.Format.Check(); err != nil {
 		return o, fmt.Errorf("backup: options: %w", err)
 	}
+	if o.MaxLag < 0 {
+		return o, fmt.Errorf("backup: options: MaxLag must not be negative, got %v", o.MaxLag)
+	}
+	if o.MaxLag > 0 {
+		o.Incremental = true
+		if o.MaxDeltasBeforeFull == 0 {
+			o.MaxDeltasBeforeFull = DefaultContinuousMaxDeltasBeforeFull
+		}
+	}
 	if o.MaxDeltasBeforeFull == 0 {
 		o.MaxDeltasBeforeFull = DefaultMaxDeltasBeforeFull
+	}
+	if o.ShutdownTimeout == 0 {
+		o.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if o.ShutdownTimeout < 0 {
+		return o, fmt.Errorf("backup: options: ShutdownTimeout must not be negative, got %v", o.ShutdownTimeout)
+	}
+	if o.LeaseTTL == 0 {
+		o.LeaseTTL = DefaultLeaseTTL
+	}
+	if o.LeaseTTL > 0 && o.LeaseTTL < time.Second {
+		return o, fmt.Errorf("backup: options: LeaseTTL must be at least 1s (or negative to disable the lease), got %v", o.LeaseTTL)
 	}
 	if o.MaxDeltasBeforeFull < 0 {
 		return o, fmt.Errorf("backup: options: MaxDeltasBeforeFull must not be negative, got %d", o.MaxDeltasBeforeFull)

@@ -43,10 +43,6 @@ func Prune(ctx context.Context, s sink.Sink, r Retention, opts PruneOptions) (*P
 	if r.IsZero() {
 		return nil, ErrKeepNothing
 	}
-	now := opts.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
 	// 1. Read the catalog.
 	c, err := catalog.Read(ctx, s, catalog.Options{Identities: opts.Identities})
 	if err == nil {
@@ -54,6 +50,16 @@ func Prune(ctx context.Context, s sink.Sink, r Retention, opts PruneOptions) (*P
 	}
 	if err != nil {
 		return nil, fmt.Errorf("backup: prune: %w", err)
+	}
+	return pruneCatalog(ctx, s, c, r, opts)
+}
+
+// pruneCatalog is Prune on the catalog c of s, whose headers are read. It
+// removes what it deletes from c.
+func pruneCatalog(ctx context.Context, s sink.Sink, c *catalog.Catalog, r Retention, opts PruneOptions) (*PruneResult, error) {
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
 	}
 	p := newPrunePlan(c)
 	// 2. Apply the policy.

@@ -92,6 +92,24 @@ func Read(ctx context.Context, s sink.Sink, o Options) (*Catalog, error) {
 	return c, nil
 }
 
+// Refresh lists the sink again, once: objects no longer there are
+// forgotten, new ones are added with their headers unread, and the headers
+// already read are kept, so ReadHeaders then reads only the new ones.
+func (c *Catalog) Refresh(ctx context.Context) error {
+	fresh, err := Read(ctx, c.s, c.o)
+	if err != nil {
+		return err
+	}
+	for i, obj := range fresh.objects {
+		if old := c.keys[obj.Key]; old != nil && old.Size == obj.Size {
+			fresh.objects[i] = old
+			fresh.keys[obj.Key] = old
+		}
+	}
+	c.objects, c.keys = fresh.objects, fresh.keys
+	return nil
+}
+
 // New returns an empty catalog of s, for a writer that adds what it writes.
 func New(s sink.Sink, o Options) *Catalog {
 	return &Catalog{s: s, o: o, keys: map[string]*Object{}}

@@ -24,6 +24,7 @@ import (
 	"github.com/dictdb/dictdb-go/sink"
 	"github.com/dictdb/dictdb-go/sink/local"
 	"github.com/dictdb/dictdb-go/sink/mem"
+	"github.com/dictdb/dictdb-go/sink/sinktest"
 )
 
 // badEnv is what every row of the bad-input matrix may touch: a mem sink
@@ -79,7 +80,7 @@ func newBadEnv(t *testing.T) *badEnv {
 // newestKey returns the key of the newest object of kind in the mem sink.
 func (e *badEnv) newestKey(t *testing.T, kind catalog.Kind) (string, int64) {
 	t.Helper()
-	objs, err := e.mem.List(context.Background(), "")
+	objs, err := sinktest.ListBut(context.Background(), e.mem, backup.LeaseKey)
 	require.NoError(t, err)
 	key, newest := "", int64(-1)
 	for _, o := range objs {
@@ -103,7 +104,7 @@ func (e *badEnv) newestContent(t *testing.T, kind catalog.Kind) []byte {
 // chooseBadKey picks the key of a full backup newer than every object.
 func (e *badEnv) chooseBadKey(t *testing.T) {
 	t.Helper()
-	objs, err := e.mem.List(context.Background(), "")
+	objs, err := sinktest.ListBut(context.Background(), e.mem, backup.LeaseKey)
 	require.NoError(t, err)
 	newest := int64(0)
 	for _, o := range objs {
@@ -119,7 +120,7 @@ func (e *badEnv) chooseBadKey(t *testing.T) {
 func sinkObjects(t *testing.T, s sink.Sink) map[string][]byte {
 	t.Helper()
 	ctx := context.Background()
-	objs, err := s.List(ctx, "")
+	objs, err := sinktest.ListBut(ctx, s, backup.LeaseKey)
 	require.NoError(t, err)
 	out := make(map[string][]byte, len(objs))
 	for _, o := range objs {

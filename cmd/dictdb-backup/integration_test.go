@@ -22,6 +22,7 @@ import (
 	"github.com/dictdb/dictdb-go/backup"
 	"github.com/dictdb/dictdb-go/dictdb"
 	"github.com/dictdb/dictdb-go/sink"
+	"github.com/dictdb/dictdb-go/sink/sinktest"
 )
 
 // minioEnv is what the MinIO tests need, as scripts/test-servers.sh env
@@ -171,7 +172,7 @@ func TestMinIOEncrypted(t *testing.T) {
 
 func listKeys(t *testing.T, f *fixture) []string {
 	t.Helper()
-	objs, err := f.sink.List(context.Background(), "")
+	objs, err := sinktest.ListBut(context.Background(), f.sink, backup.LeaseKey)
 	require.NoError(t, err)
 	var keys []string
 	for _, o := range objs {

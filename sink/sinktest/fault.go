@@ -167,6 +167,50 @@ func (f *Faulty) List(ctx context.Context, prefix string) ([]sink.ObjectInfo, er
 // Delete passes through.
 func (f *Faulty) Delete(ctx context.Context, key string) error { return f.Inner.Delete(ctx, key) }
 
+// PutIf fails as Put does (StoreThenFailNextPuts included: the condition
+// held and the object is stored, then the error comes), when the inner sink
+// has conditional writes.
+func (f *Faulty) PutIf(ctx context.Context, key string, r io.Reader, cond sink.Condition) (sink.Version, error) {
+	f.Puts.Add(1)
+	if err := f.wait(ctx); err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	forced := f.failN > 0
+	if forced {
+		f.failN--
+	}
+	stored := !forced && f.storeN > 0
+	if stored {
+		f.storeN--
+	}
+	f.mu.Unlock()
+	fail, _ := f.roll(f.putRate)
+	switch {
+	case stored:
+		f.FailedPuts.Add(1)
+		if _, err := sink.PutIf(ctx, f.Inner, key, r, cond); err != nil {
+			return "", err
+		}
+		return "", fmt.Errorf("sinktest: put %s: stored, then: %w", key, ErrInjected)
+	case fail || forced:
+		f.FailedPuts.Add(1)
+		return "", fmt.Errorf("sinktest: put %s: %w", key, ErrInjected)
+	}
+	return sink.PutIf(ctx, f.Inner, key, r, cond)
+}
+
+// GetVersion fails as Get does.
+func (f *Faulty) GetVersion(ctx context.Context, key string) (io.ReadCloser, sink.Version, error) {
+	if err := f.wait(ctx); err != nil {
+		return nil, "", err
+	}
+	if fail, _ := f.roll(f.rate(&f.getRate)); fail {
+		return nil, "", fmt.Errorf("sinktest: get %s: %w", key, ErrInjected)
+	}
+	return sink.GetVersion(ctx, f.Inner, key)
+}
+
 // Close closes the inner sink.
 func (f *Faulty) Close() error { return f.Inner.Close() }
 
@@ -176,7 +220,7 @@ func (f *Faulty) rate(p *float64) float64 {
 	return *p
 }
 
-var _ sink.Sink = (*Faulty)(nil)
+var _ sink.ConditionalSink = (*Faulty)(nil)
 
 // CopyAll copies every object of src whose key starts with prefix into
 // dst, for tests that build a sink's content from others.
@@ -197,4 +241,25 @@ func CopyAll(ctx context.Context, dst, src sink.Sink, prefix string) error {
 		}
 	}
 	return nil
+}
+
+// ListBut lists every object of s but those named in except, for tests
+// that look at what a writer stored besides its bookkeeping (such as
+// backup.LeaseKey).
+func ListBut(ctx context.Context, s sink.Sink, except ...string) ([]sink.ObjectInfo, error) {
+	objs, err := s.List(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	out := objs[:0]
+	for _, o := range objs {
+		skip := false
+		for _, e := range except {
+			skip = skip || o.Key == e
+		}
+		if !skip {
+			out = append(out, o)
+		}
+	}
+	return out, nil
 }
