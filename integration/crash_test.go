@@ -31,3 +31,20 @@ func TestCrashSafetyMinIO(t *testing.T) {
 		},
 	})
 }
+
+// The same in continuous mode, against MinIO: every write whose
+// WaitDurable returned before the kill is in the restore.
+func TestCrashSafetyContinuousMinIO(t *testing.T) {
+	b := backends[0]
+	b.need(t)
+	crashtest.Run(t, crashtest.Options{
+		Kills:      20,
+		MaxRun:     600 * time.Millisecond,
+		Continuous: true,
+		URL: func(t *testing.T, i int) string {
+			prefix := randomPrefix(t)
+			b.openAt(t, b.bucket(), prefix) // deletes the round's objects when the test ends
+			return b.url(b.bucket(), prefix)
+		},
+	})
+}

@@ -29,3 +29,17 @@ func TestCrashSafety(t *testing.T) {
 		URL:   func(t *testing.T, i int) string { return "file://" + t.TempDir() },
 	})
 }
+
+// The same in continuous mode: every write whose WaitDurable returned
+// before the kill is in the restore.
+func TestCrashSafetyContinuous(t *testing.T) {
+	kills := 50
+	if *long {
+		kills = 500
+	}
+	crashtest.Run(t, crashtest.Options{
+		Kills:      kills,
+		Continuous: true,
+		URL:        func(t *testing.T, i int) string { return "file://" + t.TempDir() },
+	})
+}

@@ -1,10 +1,11 @@
 // Package crashtest proves that backups survive the backing-up process
 // being killed at any moment. A child process runs a deterministic workload
-// and takes incremental backups, logging the sequence number of every
-// backup it was told succeeded; the parent kills it with SIGKILL at random
-// moments and checks that Verify finds no problem and that the latest
-// restore is exactly the workload's state at the last acknowledged backup
-// or a later one.
+// and takes incremental backups (or, in continuous mode, waits for its
+// writes to be durable), logging the sequence number of every backup it was
+// told succeeded; the parent kills it with SIGKILL at random moments and
+// checks that Verify finds no problem and that the latest restore is
+// exactly the workload's state at the last acknowledged sequence or a later
+// one.
 //
 // A test package uses it with a TestMain that hands control to the child:
 //
@@ -119,6 +120,7 @@ const (
 	envURL   = "DICTDB_CRASHTEST_URL"
 	envSeed  = "DICTDB_CRASHTEST_SEED"
 	envAck   = "DICTDB_CRASHTEST_ACK"
+	envMode  = "DICTDB_CRASHTEST_CONTINUOUS"
 )
 
 // MaybeChild runs the child and exits if this process was started as one;
@@ -129,7 +131,11 @@ func MaybeChild() {
 	}
 	seed, err := strconv.ParseUint(os.Getenv(envSeed), 10, 64)
 	if err == nil {
-		err = child(os.Getenv(envURL), seed, os.Getenv(envAck))
+		if os.Getenv(envMode) == "1" {
+			err = continuousChild(os.Getenv(envURL), seed, os.Getenv(envAck))
+		} else {
+			err = child(os.Getenv(envURL), seed, os.Getenv(envAck))
+		}
 	}
 	fmt.Fprintln(os.Stderr, "crashtest child:", err)
 	os.Exit(3)
@@ -176,6 +182,49 @@ func child(url string, seed uint64, ackPath string) error {
 	}
 }
 
+// continuousChild runs the workload in continuous mode (MaxLag): every few
+// writes it waits until they are durable, and appends the sequence number
+// it waited for to ackPath once WaitDurable returned.
+func continuousChild(url string, seed uint64, ackPath string) error {
+	ctx := context.Background()
+	s, err := sink.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	ack, err := os.OpenFile(ackPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	w, err := NewWorkload(seed)
+	if err != nil {
+		return err
+	}
+	m, err := backup.NewManager(w.DB(), s, backup.Options{Interval: -1, MaxLag: 5 * time.Millisecond, MaxDeltasBeforeFull: 20})
+	if err != nil {
+		return err
+	}
+	if err := m.Start(); err != nil {
+		return err
+	}
+	for {
+		for i := 0; i < 10; i++ {
+			if err := w.Step(); err != nil {
+				return err
+			}
+		}
+		seq := w.DB().Sequence()
+		if err := m.WaitDurable(ctx, seq); err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(ack, "%d\n", seq); err != nil {
+			return err
+		}
+		if err := ack.Sync(); err != nil {
+			return err
+		}
+	}
+}
+
 // Options configure Run.
 type Options struct {
 	// Kills is the number of child processes started and killed.
@@ -184,6 +233,9 @@ type Options struct {
 	URL func(t *testing.T, i int) string
 	// MaxRun is the longest a child runs before it is killed (default 400 ms).
 	MaxRun time.Duration
+	// Continuous runs the child in continuous mode (Options.MaxLag), with
+	// the writes it waited for (WaitDurable) as the acknowledged ones.
+	Continuous bool
 }
 
 // Run starts the current test binary as a child Kills times, kills each at
@@ -201,6 +253,9 @@ func Run(t *testing.T, o Options) {
 		ackPath := filepath.Join(t.TempDir(), "acks")
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), envChild+"=1", envURL+"="+url, envSeed+"="+strconv.FormatUint(seed, 10), envAck+"="+ackPath)
+		if o.Continuous {
+			cmd.Env = append(cmd.Env, envMode+"=1")
+		}
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
