@@ -46,7 +46,7 @@ go test -race -count=1 -timeout 30m -tags integration ./...
 echo "== examples"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; ./scripts/test-servers.sh down' EXIT
-for ex in quickstart production restore operator; do
+for ex in quickstart production restore operator continuous; do
   go run "./examples/$ex" -dir "$tmp/$ex" >/dev/null
 done
 echo "examples ran"
