@@ -122,6 +122,7 @@ func (b *bench) run() error {
 		{"deltas", b.deltas},
 		{"insert rates", b.insertRates},
 		{"writer latency", b.writerLatency},
+		{"continuous mode", b.continuousRows},
 	}
 	for _, s := range steps {
 		b.logf("measuring %s", s.name)
