@@ -97,6 +97,9 @@ func NewManager(db *dictdb.DB, s sink.Sink, opts Options) (*Manager, error) {
 		done:      make(chan struct{}),
 		stopped:   make(chan struct{}),
 	}
+	if o.Now != nil {
+		m.now, m.clock.Now = o.Now, o.Now
+	}
 	m.startSeq, m.unsubscribe = db.Subscribe(m.observe)
 	m.observedSeq = m.startSeq
 	return m, nil

@@ -104,6 +104,10 @@ type Options struct {
 	// OnBackup, if set, is called after every backup attempt that wrote or
 	// tried to write an object, successful or not, with no lock held.
 	OnBackup func(Event)
+	// Now, if set, is the manager's clock (default time.Now): it names the
+	// objects (names still strictly increase, whatever it returns) and
+	// times the lease. For reproducible names in tests and demos.
+	Now func() time.Time
 }
 
 // Compression names how backup objects are compressed: see
