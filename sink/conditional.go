@@ -17,7 +17,11 @@ var ErrNotSupported = errors.New("sink: conditional writes not supported")
 
 // Version identifies one stored version of an object, as the store sees
 // it: an ETag, a generation, a counter. It is opaque; two versions of the
-// same key are equal only if no write came between them.
+// same key are equal only if no write came between them, with one
+// exception: on S3 the version is the ETag, a hash of the content (see
+// sink/s3), so a write of the same bytes gives the same version again.
+// A writer that must notice every write in between (a lease) makes the
+// content of each of its writes unique, with a counter or a random token.
 type Version string
 
 // Condition says when PutIf stores its object. Exactly one of its fields
