@@ -205,6 +205,10 @@ func crossProcessSwaps(t *testing.T, lockFiles bool) {
 	}
 }
 
+func TestConditionalConformance(t *testing.T) {
+	sinktest.RunConditional(t, newConformingSink)
+}
+
 // The conditional conformance suite, with writers locking lock files, as
 // where directories cannot be locked.
 func TestConditionalWithLockFiles(t *testing.T) {
