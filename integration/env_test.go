@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -82,9 +83,19 @@ func (b backend) open(t *testing.T) sink.Sink {
 	return b.openAt(t, b.bucket(), randomPrefix(t))
 }
 
-func (b backend) openAt(t *testing.T, bucket, prefix string) sink.Sink {
+// openAt opens the sink at bucket and prefix, with extra URL parameters
+// ("part_size=65536"), and deletes everything under it when the test ends.
+func (b backend) openAt(t *testing.T, bucket, prefix string, params ...string) sink.Sink {
 	t.Helper()
-	s, err := sink.Open(context.Background(), b.url(bucket, prefix))
+	u := b.url(bucket, prefix)
+	for _, p := range params {
+		if strings.Contains(u, "?") {
+			u += "&" + p
+		} else {
+			u += "?" + p
+		}
+	}
+	s, err := sink.Open(context.Background(), u)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx := context.Background()

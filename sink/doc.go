@@ -48,12 +48,36 @@
 // parameter is called. [Parse] parses a URL with an error that never
 // quotes it; [Secrets] lists what Redact hides, for scrubbing other text.
 //
+// # Conditional writes
+//
+// [ConditionalSink] is the optional capability a lease is built on:
+// [PutIf] stores an object only if the key is absent
+// (Condition{IfAbsent: true}) or still holds a given [Version]
+// (Condition{IfMatch: v}), atomically, and returns the new version; a
+// condition that does not hold gives [ErrPrecondition] and stores nothing.
+// [GetVersion] reads an object with the version of the bytes it returns.
+// Every backend implements it: sink/local (a lock and a no-replace link or
+// a checked rename; versions from the file's identity and modification
+// time), sink/mem (a write counter), S3 and MinIO (If-None-Match and
+// If-Match; the ETag), GCS (generation preconditions; the generation) and
+// Azure (If-None-Match and If-Match; the ETag). The wrappers pass it
+// through and answer [ErrNotSupported] when the sink inside cannot. A
+// retried conditional write can fail with ErrPrecondition after an earlier
+// attempt stored it: see [ConditionalSink].
+//
+//	v, err := sink.PutIf(ctx, s, "lease", body, sink.Condition{IfAbsent: true})
+//	if errors.Is(err, sink.ErrPrecondition) {
+//		// someone else holds it
+//	}
+//	_, err = sink.PutIf(ctx, s, "lease", renewed, sink.Condition{IfMatch: v})
+//
 // # Wrappers
 //
 // [WithRetry] retries transient failures with backoff (object stores opened
 // by URL get it from the retries= parameter). [Multi] fans writes out to
 // several sinks, local disk and S3 say, and succeeds when all of them, or a
-// [Quorum], stored the object; its errors name each sink. The
+// [Quorum], stored the object; its errors name each sink; its conditional
+// writes go to its first member, the primary, alone. The
 // backup/metrics package wraps a sink to count its operations for
 // Prometheus.
 package sink

@@ -74,7 +74,8 @@ func OnMemberError(fn func(*MemberError)) MultiOption {
 type MemberError struct {
 	// Sink is the member's name.
 	Sink string
-	// Op is "put", "get", "list", "delete" or "close".
+	// Op is "put", "get", "list", "delete" or "close", or "put_if" or
+	// "get_version" for the conditional operations of the primary.
 	Op string
 	// Key is the object's key, or for "list" the prefix.
 	Key string
@@ -122,6 +123,16 @@ func (e *MemberError) Unwrap() error { return e.Err }
 //     error matches ErrNotFound. Any other member error fails Delete, since
 //     the object would still be listed.
 //   - Close closes every member.
+//   - PutIf and GetVersion (see ConditionalSink) go to the first member
+//     only, the primary, which arbitrates: a compare-and-swap needs one
+//     authority for the current version, and the version one member reports
+//     means nothing to another. Multi does not copy a conditional write to
+//     the other members (a lease object need not survive the primary: it
+//     only guards the primary), and it has no failover: when the primary
+//     fails or lacks the capability (ErrNotSupported), so does the
+//     operation. Quorum does not apply. Plain Puts still fan out, also of
+//     the key a conditional write wrote; Get, List and Delete see the
+//     primary's object like any other.
 //
 // Errors aggregate one *MemberError per failing member, such as
 // `sink "s3://bucket/db1": put k: ...`, in a *multierror.Error; errors.Is
@@ -185,6 +196,8 @@ func defaultName(i int, s Sink) string {
 	}
 	return fmt.Sprintf("#%d (%T)", i+1, s)
 }
+
+var _ ConditionalSink = (*multi)(nil)
 
 type multi struct {
 	members []Named
@@ -251,6 +264,31 @@ func (m *multi) Put(ctx context.Context, key string, r io.Reader) error {
 		return nil
 	}
 	return aggregate(fmt.Sprintf("sink/multi: put %s: %d of %d sinks failed, %d must succeed", key, len(failed), n, m.cfg.quorum), failed)
+}
+
+// PutIf writes on a condition to the primary only; see Multi.
+func (m *multi) PutIf(ctx context.Context, key string, r io.Reader, cond Condition) (Version, error) {
+	if err := ValidateKey(key); err != nil {
+		return "", fmt.Errorf("sink/multi: put: %w", err)
+	}
+	v, err := PutIf(ctx, m.members[0].Sink, key, r, cond)
+	if err != nil {
+		return "", fmt.Errorf("sink/multi: put %s on the primary: %w", key, m.memberErr(0, "put_if", key, err))
+	}
+	return v, nil
+}
+
+// GetVersion reads the object and its version from the primary only; see
+// Multi.
+func (m *multi) GetVersion(ctx context.Context, key string) (io.ReadCloser, Version, error) {
+	if err := ValidateKey(key); err != nil {
+		return nil, "", fmt.Errorf("sink/multi: get: %w", err)
+	}
+	rc, v, err := GetVersion(ctx, m.members[0].Sink, key)
+	if err != nil {
+		return nil, "", fmt.Errorf("sink/multi: get %s from the primary: %w", key, m.memberErr(0, "get_version", key, err))
+	}
+	return rc, v, nil
 }
 
 func (m *multi) Get(ctx context.Context, key string) (io.ReadCloser, error) {

@@ -31,6 +31,15 @@ type RetryOptions struct {
 // cancelled ctx) return at once. A Put is retried only when its reader can
 // start over: an io.Seeker is sought back to its start before each retry.
 // sink.Open wraps the object-store backends with it.
+//
+// The sink returned is a ConditionalSink: PutIf is retried as Put is (only
+// with a seekable reader) and GetVersion as Get is; both return
+// ErrNotSupported when s is not a ConditionalSink. A failed condition
+// (ErrPrecondition) is never retried. A PutIf retried after a failure
+// without an answer may report ErrPrecondition although its first attempt
+// stored the object: see "Ambiguous failures" at ConditionalSink. WithRetry
+// does not hide that (it cannot tell whose object it finds); the caller
+// reads the object back.
 func WithRetry(s Sink, opts RetryOptions) Sink {
 	if opts.Attempts <= 0 {
 		opts.Attempts = 5
@@ -46,6 +55,8 @@ func WithRetry(s Sink, opts RetryOptions) Sink {
 	}
 	return &retrySink{inner: s, opts: opts}
 }
+
+var _ ConditionalSink = (*retrySink)(nil)
 
 type retrySink struct {
 	inner Sink
@@ -85,18 +96,43 @@ func (r *retrySink) do(ctx context.Context, op func() error, before func() error
 }
 
 func (r *retrySink) Put(ctx context.Context, key string, body io.Reader) error {
+	return r.write(ctx, body, func() error { return r.inner.Put(ctx, key, body) })
+}
+
+// write runs put, a write of body, as do does, retrying only when body
+// can be sought back to its start.
+func (r *retrySink) write(ctx context.Context, body io.Reader, put func() error) error {
 	seeker, canRewind := body.(io.Seeker)
 	var rewind func() error
 	if canRewind {
 		rewind = func() error { _, err := seeker.Seek(0, io.SeekStart); return err }
 	}
 	return r.do(ctx, func() error {
-		err := r.inner.Put(ctx, key, body)
+		err := put()
 		if err != nil && !canRewind {
 			return permanent{err} // the input is spent: a retry would store less
 		}
 		return err
 	}, rewind)
+}
+
+// PutIf is Put with a condition; see WithRetry.
+func (r *retrySink) PutIf(ctx context.Context, key string, body io.Reader, cond Condition) (Version, error) {
+	var v Version
+	err := r.write(ctx, body, func() (err error) {
+		v, err = PutIf(ctx, r.inner, key, body, cond)
+		return err
+	})
+	return v, err
+}
+
+// GetVersion is Get with the version; see WithRetry.
+func (r *retrySink) GetVersion(ctx context.Context, key string) (rc io.ReadCloser, v Version, err error) {
+	err = r.do(ctx, func() error {
+		rc, v, err = GetVersion(ctx, r.inner, key)
+		return err
+	}, nil)
+	return rc, v, err
 }
 
 func (r *retrySink) Get(ctx context.Context, key string) (rc io.ReadCloser, err error) {
@@ -136,7 +172,8 @@ type TransientError interface {
 // Transient reports whether err is worth another try: a store that is
 // unavailable, overloaded, timing out or failing internally, or a network
 // connection that broke. Missing objects, invalid keys, refused
-// credentials, bad arguments and a cancelled context are permanent. An
+// credentials, bad arguments, failed conditions (ErrPrecondition), missing
+// capabilities (ErrNotSupported) and a cancelled context are permanent. An
 // error that says so itself (a TransientError, as the object-store
 // backends' errors are) decides; otherwise the network error or HTTP
 // status in its chain does.
@@ -145,8 +182,8 @@ func Transient(err error) bool {
 		return false
 	}
 	var p permanent
-	if errors.As(err, &p) {
-		return false
+	if errors.As(err, &p) || errors.Is(err, ErrPrecondition) || errors.Is(err, ErrNotSupported) {
+		return false // a failed condition or a missing capability stays so
 	}
 	var te TransientError
 	if errors.As(err, &te) {

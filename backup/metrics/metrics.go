@@ -25,18 +25,33 @@ var DefaultBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10,
 
 // Results of backups and sink operations, the values of the result label.
 const (
-	ResultSuccess  = "success"
-	ResultFailure  = "failure"
-	ResultNotFound = "not_found" // sink operations only
+	ResultSuccess      = "success"
+	ResultFailure      = "failure"
+	ResultNotFound     = "not_found"           // sink operations only
+	ResultPrecondition = "precondition_failed" // put_if only: an error matching sink.ErrPrecondition
 )
 
 // Sink operations, the values of the op label.
 const (
-	OpPut    = "put"
-	OpGet    = "get"
-	OpList   = "list"
-	OpDelete = "delete"
+	OpPut        = "put"
+	OpGet        = "get"
+	OpList       = "list"
+	OpDelete     = "delete"
+	OpPutIf      = "put_if"      // sink.PutIf, a conditional write
+	OpGetVersion = "get_version" // sink.GetVersion
 )
+
+// results are the values of the result label each sink operation can
+// take, created with the sink's label so that they read 0 until they
+// happen.
+var results = map[string][]string{
+	OpPut:        {ResultSuccess, ResultFailure, ResultNotFound},
+	OpGet:        {ResultSuccess, ResultFailure, ResultNotFound},
+	OpList:       {ResultSuccess, ResultFailure, ResultNotFound},
+	OpDelete:     {ResultSuccess, ResultFailure, ResultNotFound},
+	OpPutIf:      {ResultSuccess, ResultFailure, ResultPrecondition},
+	OpGetVersion: {ResultSuccess, ResultFailure, ResultNotFound},
+}
 
 // Option configures New.
 type Option func(*config)
@@ -103,7 +118,7 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 			Help: "Unix time when the last successful backup of each kind finished.", ConstLabels: c.constLabels,
 		}, []string{"kind"}),
 		sinkOps:   counter("sink_operations_total", "Sink operations, by sink, operation and result.", "sink", "op", "result"),
-		sinkBytes: counter("sink_bytes_total", "Bytes passed to Put or read from Get, by sink and operation.", "sink", "op"),
+		sinkBytes: counter("sink_bytes_total", "Bytes passed to Put and PutIf or read from Get and GetVersion, by sink and operation.", "sink", "op"),
 		sinkTime:  histogram("sink_operation_duration_seconds", "Time taken by each sink operation; for get, until its reader is closed.", "sink", "op"),
 	}
 	for _, kind := range []string{"full", "delta"} {
@@ -171,6 +186,12 @@ func (m *Metrics) Observe(e backup.Event) {
 // duration covers the reading, and a read error other than io.EOF makes it
 // a failure. The wrapper is transparent to errors and to the
 // sink.ErrNotFound/ErrClosed contract.
+//
+// The sink returned is a sink.ConditionalSink: PutIf and GetVersion are
+// measured like Put and Get, as put_if and get_version, a failed condition
+// being the result precondition_failed rather than a failure (a lease
+// expects some). They return sink.ErrNotSupported, counted as a failure,
+// when s is not a ConditionalSink.
 func (m *Metrics) Sink(name string, s sink.Sink) sink.Sink {
 	if u, err := url.Parse(name); err == nil && u.Scheme != "" {
 		if r := sink.Redact(u); r != u.String() { // else keep the name as written
@@ -180,23 +201,24 @@ func (m *Metrics) Sink(name string, s sink.Sink) sink.Sink {
 		// Not a URL Redact can read, but maybe one with a secret in it.
 		name = "(invalid URL)"
 	}
-	w := &wrapped{inner: s, m: m, name: name}
-	for _, op := range []string{OpPut, OpGet, OpList, OpDelete} {
-		for _, r := range []string{ResultSuccess, ResultFailure, ResultNotFound} {
+	w := &wrapped{inner: s, m: m, name: name, bytes: map[string]prometheus.Counter{}}
+	for op, rs := range results {
+		for _, r := range rs {
 			m.sinkOps.WithLabelValues(name, op, r)
 		}
 	}
-	w.putBytes = m.sinkBytes.WithLabelValues(name, OpPut)
-	w.getBytes = m.sinkBytes.WithLabelValues(name, OpGet)
+	for _, op := range []string{OpPut, OpGet, OpPutIf, OpGetVersion} {
+		w.bytes[op] = m.sinkBytes.WithLabelValues(name, op)
+	}
 	return w
 }
 
 // wrapped is the sink Metrics.Sink returns.
 type wrapped struct {
-	inner              sink.Sink
-	m                  *Metrics
-	name               string
-	putBytes, getBytes prometheus.Counter
+	inner sink.Sink
+	m     *Metrics
+	name  string
+	bytes map[string]prometheus.Counter // by op, of those that move bytes; read-only
 }
 
 // Unwrap returns the wrapped sink.
@@ -208,6 +230,8 @@ func result(err error) string {
 		return ResultSuccess
 	case errors.Is(err, sink.ErrNotFound):
 		return ResultNotFound
+	case errors.Is(err, sink.ErrPrecondition):
+		return ResultPrecondition
 	default:
 		return ResultFailure
 	}
@@ -221,13 +245,25 @@ func (w *wrapped) done(op string, start time.Time, err error) {
 
 func (w *wrapped) Put(ctx context.Context, key string, r io.Reader) error {
 	start := time.Now()
-	var body io.Reader = &countingReader{r: r, n: w.putBytes}
-	if seeker, ok := r.(io.Seeker); ok {
-		body = &countingReadSeeker{countingReader{r: r, n: w.putBytes}, seeker}
-	}
-	err := w.inner.Put(ctx, key, body)
+	err := w.inner.Put(ctx, key, w.counting(OpPut, r))
 	w.done(OpPut, start, err)
 	return err
+}
+
+// PutIf is Put on a condition, measured as put_if.
+func (w *wrapped) PutIf(ctx context.Context, key string, r io.Reader, cond sink.Condition) (sink.Version, error) {
+	start := time.Now()
+	v, err := sink.PutIf(ctx, w.inner, key, w.counting(OpPutIf, r), cond)
+	w.done(OpPutIf, start, err)
+	return v, err
+}
+
+// counting returns r counting its bytes as op's, an io.Seeker if r is one.
+func (w *wrapped) counting(op string, r io.Reader) io.Reader {
+	if seeker, ok := r.(io.Seeker); ok {
+		return &countingReadSeeker{countingReader{r: r, n: w.bytes[op]}, seeker}
+	}
+	return &countingReader{r: r, n: w.bytes[op]}
 }
 
 func (w *wrapped) Get(ctx context.Context, key string) (io.ReadCloser, error) {
@@ -237,7 +273,23 @@ func (w *wrapped) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 		w.done(OpGet, start, err)
 		return nil, err
 	}
-	return &countingReadCloser{countingReader: countingReader{r: rc, n: w.getBytes}, rc: rc, w: w, start: start}, nil
+	return w.reading(OpGet, rc, start), nil
+}
+
+// GetVersion is Get with the version, measured as get_version.
+func (w *wrapped) GetVersion(ctx context.Context, key string) (io.ReadCloser, sink.Version, error) {
+	start := time.Now()
+	rc, v, err := sink.GetVersion(ctx, w.inner, key)
+	if err != nil {
+		w.done(OpGetVersion, start, err)
+		return nil, "", err
+	}
+	return w.reading(OpGetVersion, rc, start), v, nil
+}
+
+// reading returns rc counting its bytes, recording op when it is closed.
+func (w *wrapped) reading(op string, rc io.ReadCloser, start time.Time) io.ReadCloser {
+	return &countingReadCloser{countingReader: countingReader{r: rc, n: w.bytes[op]}, rc: rc, w: w, op: op, start: start}
 }
 
 func (w *wrapped) List(ctx context.Context, prefix string) ([]sink.ObjectInfo, error) {
@@ -286,11 +338,13 @@ func (c *countingReadSeeker) Seek(offset int64, whence int) (int64, error) {
 	return c.s.Seek(offset, whence)
 }
 
-// countingReadCloser is the reader of a wrapped Get; Close records the get.
+// countingReadCloser is the reader of a wrapped Get or GetVersion; Close
+// records the operation.
 type countingReadCloser struct {
 	countingReader
 	rc    io.ReadCloser
 	w     *wrapped
+	op    string
 	start time.Time
 	once  sync.Once
 }
@@ -302,9 +356,9 @@ func (c *countingReadCloser) Close() error {
 		if rerr == nil {
 			rerr = err
 		}
-		c.w.done(OpGet, c.start, rerr)
+		c.w.done(c.op, c.start, rerr)
 	})
 	return err
 }
 
-var _ sink.Sink = (*wrapped)(nil)
+var _ sink.ConditionalSink = (*wrapped)(nil)

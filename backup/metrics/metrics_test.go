@@ -231,10 +231,12 @@ func TestSinkWrapperCounts(t *testing.T) {
 	assert.ErrorIs(t, s.Put(ctx, "../bad", strings.NewReader("x")), sink.ErrInvalidKey)
 
 	expected := `
-# HELP dictdb_sink_bytes_total Bytes passed to Put or read from Get, by sink and operation.
+# HELP dictdb_sink_bytes_total Bytes passed to Put and PutIf or read from Get and GetVersion, by sink and operation.
 # TYPE dictdb_sink_bytes_total counter
 dictdb_sink_bytes_total{op="get",sink="store"} 1002
+dictdb_sink_bytes_total{op="get_version",sink="store"} 0
 dictdb_sink_bytes_total{op="put",sink="store"} 1005
+dictdb_sink_bytes_total{op="put_if",sink="store"} 0
 # HELP dictdb_sink_operations_total Sink operations, by sink, operation and result.
 # TYPE dictdb_sink_operations_total counter
 dictdb_sink_operations_total{op="delete",result="failure",sink="store"} 0
@@ -243,18 +245,91 @@ dictdb_sink_operations_total{op="delete",result="success",sink="store"} 1
 dictdb_sink_operations_total{op="get",result="failure",sink="store"} 0
 dictdb_sink_operations_total{op="get",result="not_found",sink="store"} 1
 dictdb_sink_operations_total{op="get",result="success",sink="store"} 2
+dictdb_sink_operations_total{op="get_version",result="failure",sink="store"} 0
+dictdb_sink_operations_total{op="get_version",result="not_found",sink="store"} 0
+dictdb_sink_operations_total{op="get_version",result="success",sink="store"} 0
 dictdb_sink_operations_total{op="list",result="failure",sink="store"} 0
 dictdb_sink_operations_total{op="list",result="not_found",sink="store"} 0
 dictdb_sink_operations_total{op="list",result="success",sink="store"} 1
 dictdb_sink_operations_total{op="put",result="failure",sink="store"} 1
 dictdb_sink_operations_total{op="put",result="not_found",sink="store"} 0
 dictdb_sink_operations_total{op="put",result="success",sink="store"} 2
+dictdb_sink_operations_total{op="put_if",result="failure",sink="store"} 0
+dictdb_sink_operations_total{op="put_if",result="precondition_failed",sink="store"} 0
+dictdb_sink_operations_total{op="put_if",result="success",sink="store"} 0
 `
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(expected),
 		"dictdb_sink_bytes_total", "dictdb_sink_operations_total"))
 	for op, n := range map[string]uint64{"put": 3, "get": 3, "list": 1, "delete": 2} {
 		assert.Equal(t, n, samples(t, reg, "dictdb_sink_operation_duration_seconds", L{"sink": "store", "op": op}), op)
 	}
+}
+
+func TestSinkWrapperCountsConditionalOperations(t *testing.T) {
+	ctx := t.Context()
+	m, reg := newMetrics(t)
+	s := m.Sink("store", mem.New())
+	ops := func(op, result string) float64 {
+		return value(t, reg, "dictdb_sink_operations_total", L{"sink": "store", "op": op, "result": result})
+	}
+
+	v, err := sink.PutIf(ctx, s, "lease", strings.NewReader("12345"), sink.Condition{IfAbsent: true})
+	require.NoError(t, err)
+	_, err = sink.PutIf(ctx, s, "lease", strings.NewReader("678"), sink.Condition{IfAbsent: true})
+	assert.ErrorIs(t, err, sink.ErrPrecondition, "errors pass through unchanged")
+	rc, got, err := sink.GetVersion(ctx, s, "lease")
+	require.NoError(t, err)
+	assert.Equal(t, v, got)
+	_, err = io.ReadFull(rc, make([]byte, 3))
+	require.NoError(t, err)
+	assert.Equal(t, 0.0, ops(metrics.OpGetVersion, metrics.ResultSuccess), "recorded when its reader closes")
+	require.NoError(t, rc.Close())
+	_, _, err = sink.GetVersion(ctx, s, "missing")
+	assert.ErrorIs(t, err, sink.ErrNotFound)
+	_, err = sink.PutIf(ctx, s, "lease", struct{ io.Reader }{strings.NewReader("swap")}, sink.Condition{IfMatch: v})
+	require.NoError(t, err, "a reader that cannot seek")
+
+	assert.Equal(t, 2.0, ops("put_if", "success"))
+	assert.Equal(t, 1.0, ops("put_if", "precondition_failed"), "a failed condition is no failure")
+	assert.Equal(t, 0.0, ops("put_if", "failure"))
+	assert.Equal(t, 1.0, ops("get_version", "success"))
+	assert.Equal(t, 1.0, ops("get_version", "not_found"))
+	assert.Equal(t, 0.0, ops("put", "success"), "not counted as plain puts")
+	assert.Equal(t, 0.0, ops("get", "success"))
+	assert.Equal(t, 12.0, value(t, reg, "dictdb_sink_bytes_total", L{"sink": "store", "op": "put_if"}), "5 + 3 + 4 bytes")
+	assert.Equal(t, 3.0, value(t, reg, "dictdb_sink_bytes_total", L{"sink": "store", "op": "get_version"}))
+	assert.Equal(t, uint64(3), samples(t, reg, "dictdb_sink_operation_duration_seconds", L{"sink": "store", "op": "put_if"}))
+	assert.Equal(t, uint64(2), samples(t, reg, "dictdb_sink_operation_duration_seconds", L{"sink": "store", "op": "get_version"}))
+
+	// A sink without the capability: ErrNotSupported, a failure.
+	p := m.Sink("plain", struct{ sink.Sink }{mem.New()})
+	_, err = sink.PutIf(ctx, p, "lease", strings.NewReader("x"), sink.Condition{IfAbsent: true})
+	assert.ErrorIs(t, err, sink.ErrNotSupported)
+	_, _, err = sink.GetVersion(ctx, p, "lease")
+	assert.ErrorIs(t, err, sink.ErrNotSupported)
+	assert.Equal(t, 1.0, value(t, reg, "dictdb_sink_operations_total", L{"sink": "plain", "op": "put_if", "result": "failure"}))
+	assert.Equal(t, 1.0, value(t, reg, "dictdb_sink_operations_total", L{"sink": "plain", "op": "get_version", "result": "failure"}))
+}
+
+// PutIf's reader stays an io.Seeker, so a retry layer inside can start
+// over.
+func TestSinkWrapperRetriesConditionalWrites(t *testing.T) {
+	ctx := t.Context()
+	m, _ := newMetrics(t)
+	f := sinktest.NewFaulty(mem.New(), 1)
+	fast := sink.RetryOptions{Attempts: 3, BaseDelay: time.Microsecond, MaxDelay: time.Millisecond}
+	s := m.Sink("retrying", sink.WithRetry(f, fast))
+	f.FailNextPutIfs(1)
+	v, err := sink.PutIf(ctx, s, "lease", strings.NewReader("held"), sink.Condition{IfAbsent: true})
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), f.PutIfs.Load())
+	rc, got, err := sink.GetVersion(ctx, f.Inner, "lease")
+	require.NoError(t, err)
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	assert.Equal(t, "held", string(b))
+	assert.Equal(t, v, got)
 }
 
 func TestSinkWrapperWithFaults(t *testing.T) {
@@ -344,15 +419,18 @@ func TestSinkWrapperKeepsReaderSeekable(t *testing.T) {
 
 func TestSinkConformance(t *testing.T) {
 	m, reg := newMetrics(t)
-	sinktest.Run(t, func(t *testing.T) sink.Sink {
+	newSink := func(t *testing.T) sink.Sink {
 		s := m.Sink("mem://"+t.Name(), mem.New())
 		t.Cleanup(func() { assert.NoError(t, s.Close()) })
 		return s
-	})
+	}
+	sinktest.Run(t, newSink)
+	sinktest.RunConditional(t, newSink)
+	assert.Positive(t, value(t, reg, "dictdb_sink_operations_total", L{"sink": "mem://TestSinkConformance/RacingSwaps", "op": "put_if", "result": "precondition_failed"}))
 	assert.Positive(t, value(t, reg, "dictdb_sink_operations_total", L{"sink": "mem://TestSinkConformance/PutGetListDelete", "op": "put", "result": "success"}))
 
 	t.Run("InMulti", func(t *testing.T) {
-		sinktest.Run(t, func(t *testing.T) sink.Sink {
+		newMulti := func(t *testing.T) sink.Sink {
 			s, err := sink.Multi([]sink.Named{
 				{Name: "a", Sink: m.Sink("a", mem.New())},
 				{Name: "b", Sink: m.Sink("b", sink.WithRetry(mem.New(), sink.RetryOptions{}))},
@@ -360,7 +438,9 @@ func TestSinkConformance(t *testing.T) {
 			require.NoError(t, err)
 			t.Cleanup(func() { assert.NoError(t, s.Close()) })
 			return s
-		})
+		}
+		sinktest.Run(t, newMulti)
+		sinktest.RunConditional(t, newMulti)
 	})
 }
 

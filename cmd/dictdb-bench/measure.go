@@ -136,12 +136,25 @@ type prefixed struct {
 	prefix string
 }
 
+var _ sink.ConditionalSink = prefixed{}
+
 func (p prefixed) Put(ctx context.Context, key string, r io.Reader) error {
 	return p.Sink.Put(ctx, p.prefix+key, r)
 }
 
 func (p prefixed) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	return p.Sink.Get(ctx, p.prefix+key)
+}
+
+// PutIf passes a conditional write through (ErrNotSupported if the sink
+// has none), as wrappers must.
+func (p prefixed) PutIf(ctx context.Context, key string, r io.Reader, cond sink.Condition) (sink.Version, error) {
+	return sink.PutIf(ctx, p.Sink, p.prefix+key, r, cond)
+}
+
+// GetVersion passes through, as PutIf does.
+func (p prefixed) GetVersion(ctx context.Context, key string) (io.ReadCloser, sink.Version, error) {
+	return sink.GetVersion(ctx, p.Sink, p.prefix+key)
 }
 
 func (p prefixed) Delete(ctx context.Context, key string) error {

@@ -29,6 +29,17 @@
 //     disables retries).
 //
 // Any other parameter is an error.
+//
+// # Conditional writes
+//
+// The sink is a sink.ConditionalSink: create-if-absent sends
+// If-None-Match: * and compare-and-swap If-Match: <ETag> with Put Blob, or,
+// for an object uploaded in blocks, with Put Block List, where Azure
+// decides; 412 ConditionNotMet and 409 BlobAlreadyExists are
+// sink.ErrPrecondition. The version is the ETag, which every write
+// changes, as the upload's response and the download response of
+// GetVersion report it. A client made by OpenURL reports the upload's ETag
+// through a pipeline policy of its own.
 package azure
 
 import (
@@ -41,6 +52,7 @@ import (
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
@@ -110,7 +122,9 @@ func OpenURL(ctx context.Context, u *url.URL) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("azure: open container %s: %w", u.Host, err)
 	}
-	return blobsink.New(bucket, blobsink.Options{Name: "azure", Prefix: strings.Trim(u.Path, "/"), PartSize: partSize, IsAuthError: isAuthError}), nil
+	return blobsink.New(bucket, blobsink.Options{
+		Name: "azure", Prefix: strings.Trim(u.Path, "/"), PartSize: partSize, IsAuthError: isAuthError, Conditional: conditional{},
+	}), nil
 }
 
 // newClient makes a container client with the credentials the environment
@@ -126,7 +140,7 @@ func newClient(opts *azureblob.ServiceURLOptions, containerName string) (*contai
 		connStr = os.Getenv("AZURE_STORAGEBLOB_CONNECTIONSTRING")
 	}
 	if connStr != "" && key == "" && opts.SASToken == "" {
-		return container.NewClientFromConnectionString(connStr, containerName, nil)
+		return container.NewClientFromConnectionString(connStr, containerName, clientOptions())
 	}
 	svcURL, err := azureblob.NewServiceURL(opts)
 	if err != nil {
@@ -145,15 +159,23 @@ func newClient(opts *azureblob.ServiceURLOptions, containerName string) (*contai
 		if err != nil {
 			return nil, fmt.Errorf("AZURE_STORAGE_KEY: %w", err)
 		}
-		return container.NewClientWithSharedKeyCredential(containerURL, cred, nil)
+		return container.NewClientWithSharedKeyCredential(containerURL, cred, clientOptions())
 	case opts.SASToken != "":
-		return container.NewClientWithNoCredential(containerURL, nil)
+		return container.NewClientWithNoCredential(containerURL, clientOptions())
 	}
 	cred, err := azidentity.NewDefaultAzureCredential(nil)
 	if err != nil {
 		return nil, fmt.Errorf("no AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_CONNECTION_STRING, and Azure's default credentials failed: %w", err)
 	}
-	return container.NewClient(containerURL, cred, nil)
+	return container.NewClient(containerURL, cred, clientOptions())
+}
+
+// clientOptions are the options of every container client: the policy
+// that reports the versions conditional uploads stored.
+func clientOptions() *container.ClientOptions {
+	var o container.ClientOptions
+	o.PerCallPolicies = []policy.Policy{recordETags{}}
+	return &o
 }
 
 // isAuthError reports whether Azure refused the credentials (HTTP 401/403).

@@ -8,6 +8,22 @@
 // Options.PartSize (multipart on S3, resumable on GCS, blocks on Azure), so
 // memory stays bounded whatever the object's size. If the reader fails or
 // ctx is cancelled, the upload is aborted and no object becomes visible.
+//
+// # Conditional writes
+//
+// With Options.Conditional, the driver's part (see Conditional), a Sink is
+// a sink.ConditionalSink. Create-if-absent is gocloud's portable
+// blob.WriterOptions.IfNotExist; a compare-and-swap is the store's own
+// precondition, which the driver's part sets through
+// blob.WriterOptions.BeforeWrite and the driver's As types. The store
+// decides when it commits the object (for an upload in parts, when it joins
+// them), so the condition holds for the whole upload. The version PutIf
+// returns is the one the store's answer to the upload carries, and
+// GetVersion's is the one in the response that carries the bytes: neither
+// is read afterwards, when another writer may have written. A failed
+// condition (gcerrors.FailedPrecondition, and what the driver's part
+// recognizes) is sink.ErrPrecondition, never retried; a condition a store
+// cannot take is sink.ErrNotSupported, never ignored.
 package blobsink
 
 import (
@@ -45,6 +61,9 @@ type Options struct {
 	// IsAuthError, if set, reports whether an error means the credentials
 	// were refused, for stores whose refusals gocloud does not classify.
 	IsAuthError func(error) bool
+	// Conditional, if set, makes the Sink's PutIf and GetVersion work (see
+	// Conditional); without it they return sink.ErrNotSupported.
+	Conditional Conditional
 }
 
 // Sink is a sink.Sink on a blob.Bucket.
@@ -52,8 +71,6 @@ type Sink struct {
 	bucket *blob.Bucket
 	opts   Options
 }
-
-var _ sink.Sink = (*Sink)(nil)
 
 // New returns a Sink that stores objects in bucket, and closes it on Close.
 // With a Prefix, bucket is wrapped by blob.PrefixedBucket and must not be
@@ -167,23 +184,29 @@ func (s *Sink) Put(ctx context.Context, key string, r io.Reader) error {
 	if err := sink.ValidateKey(key); err != nil {
 		return fmt.Errorf("sink/%s: put: %w", s.opts.Name, err)
 	}
+	if err := s.upload(ctx, key, r, &blob.WriterOptions{}); err != nil {
+		return s.wrap("put", key, err)
+	}
+	return nil
+}
+
+// upload streams r into the object key with opts, to which it adds the
+// content type, part size and concurrency. A read error of r comes back
+// as a *readError, the upload it aborted being no news.
+func (s *Sink) upload(ctx context.Context, key string, r io.Reader, opts *blob.WriterOptions) error {
 	// Cancelling wctx aborts the upload: gocloud finishes an upload when its
 	// writer closes, even after a failed read, unless its context is done.
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ar := &abortingReader{r: sink.NewContextReader(ctx, r), abort: cancel}
-	err := s.bucket.Upload(wctx, key, ar, &blob.WriterOptions{
-		ContentType:    "application/octet-stream",
-		BufferSize:     s.opts.PartSize,
-		MaxConcurrency: s.opts.Concurrency,
-	})
+	opts.ContentType = "application/octet-stream"
+	opts.BufferSize = s.opts.PartSize
+	opts.MaxConcurrency = s.opts.Concurrency
+	err := s.bucket.Upload(wctx, key, ar, opts)
 	if ar.err != nil {
-		return s.wrap("put", key, ar.err) // the reader's error, not the abort it caused
+		return &readError{ar.err} // the reader's error, not the abort it caused
 	}
-	if err != nil {
-		return s.wrap("put", key, err)
-	}
-	return nil
+	return err
 }
 
 // abortingReader cancels the upload's context before it reports a read
@@ -202,6 +225,12 @@ func (a *abortingReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// readError is the error of the reader an upload read.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
 
 // Get opens the object key for reading.
 func (s *Sink) Get(ctx context.Context, key string) (io.ReadCloser, error) {

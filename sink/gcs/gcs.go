@@ -22,6 +22,15 @@
 //     disables retries).
 //
 // Any other parameter is an error.
+//
+// # Conditional writes
+//
+// The sink is a sink.ConditionalSink: create-if-absent is the upload's
+// ifGenerationMatch=0 precondition and compare-and-swap ifGenerationMatch
+// with the generation, decided when the upload is finalized; 412 is
+// sink.ErrPrecondition. The version is the object's generation, which
+// every write changes, as the upload's response and the response carrying
+// GetVersion's bytes report it.
 package gcs
 
 import (
@@ -106,5 +115,5 @@ func New(ctx context.Context, c Config) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gcs: open bucket %s: %w", c.Bucket, err)
 	}
-	return blobsink.New(bucket, blobsink.Options{Name: "gcs", Prefix: c.Prefix, PartSize: c.PartSize}), nil
+	return blobsink.New(bucket, blobsink.Options{Name: "gcs", Prefix: c.Prefix, PartSize: c.PartSize, Conditional: conditional{}}), nil
 }

@@ -14,15 +14,23 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/dictdb/dictdb-go/sink"
 )
 
 // TempPrefix is the name prefix of the temporary files Put writes before
-// renaming them into place. Keys with a segment starting with it are invalid.
+// renaming them into place, and of lock files (LockName). Keys with a
+// segment starting with it are invalid.
 const TempPrefix = ".dictdb-tmp-"
 
-var _ sink.Sink = (*Sink)(nil)
+// LockName is the name of the file that writers lock (flock(2)) around
+// committing an object in a directory where the directory itself cannot be
+// locked (NFS): see the package documentation. New's clean-up leaves it in
+// place.
+const LockName = TempPrefix + "dir.lock"
+
+var _ sink.ConditionalSink = (*Sink)(nil)
 
 // Sink is a [sink.Sink] backed by a directory. It is safe for concurrent use.
 type Sink struct {
@@ -64,13 +72,15 @@ func (s *Sink) open() (*os.Root, error) {
 }
 
 // removeTempFiles deletes every regular file under r whose name starts
-// with TempPrefix. It does not follow symbolic links.
+// with TempPrefix, except lock files, which another Sink may hold: a
+// removed lock file would let two writers lock two different files. It
+// does not follow symbolic links.
 func removeTempFiles(r *os.Root) error {
 	return fs.WalkDir(r.FS(), ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.Type().IsRegular() && strings.HasPrefix(d.Name(), TempPrefix) {
+		if d.Type().IsRegular() && strings.HasPrefix(d.Name(), TempPrefix) && d.Name() != LockName {
 			if err := r.Remove(filepath.FromSlash(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}
@@ -101,79 +111,229 @@ func (s *Sink) Put(ctx context.Context, key string, r io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("sink/local: put: %w", err)
 	}
-	if err := s.put(ctx, name, r); err != nil {
+	if _, err := s.put(ctx, name, r, nil); err != nil {
 		return fmt.Errorf("sink/local: put %s: %w", key, err)
 	}
 	return nil
 }
 
-func (s *Sink) put(ctx context.Context, name string, r io.Reader) error {
+// PutIf is Put if cond holds when the object is renamed into place; see
+// sink.ConditionalSink and the package documentation. The version is the
+// file's device, inode, modification time and size.
+func (s *Sink) PutIf(ctx context.Context, key string, r io.Reader, cond sink.Condition) (sink.Version, error) {
+	name, err := checkKey(key)
+	if err != nil {
+		return "", fmt.Errorf("sink/local: put: %w", err)
+	}
+	if err := cond.Validate(); err != nil {
+		return "", fmt.Errorf("sink/local: put %s: %w", key, err)
+	}
+	if !conditionalWrites {
+		return "", fmt.Errorf("sink/local: put %s: %w on this system", key, sink.ErrNotSupported)
+	}
+	v, err := s.put(ctx, name, r, &cond)
+	if err != nil {
+		return "", fmt.Errorf("sink/local: put %s: %w", key, err)
+	}
+	return v, nil
+}
+
+func (s *Sink) put(ctx context.Context, name string, r io.Reader, cond *sink.Condition) (sink.Version, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return "", err
 	}
 	// Like New, Put creates the directory if it has been removed since.
 	if err := os.MkdirAll(s.root, 0o755); err != nil {
-		return err
+		return "", err
 	}
 	root, err := s.open()
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer root.Close()
 	dir, base := filepath.Split(name)
 	dir = filepath.Clean(dir) // "." for a key without a slash
 	if err := root.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return "", err
 	}
-	// Resolve the directory once; the temp file, the rename and the
-	// directory sync all happen relative to it.
+	// Resolve the directory once; the temp file, the lock, the rename and
+	// the directory sync all happen relative to it.
 	d, err := root.OpenRoot(dir)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer d.Close()
-	return putIn(ctx, d, base, r)
+	return putIn(ctx, d, base, r, cond)
 }
 
-// putIn writes r to a temporary file in d, syncs it and renames it to base.
-// The rename replaces whatever entry base is, a symbolic link included; it
-// never writes through a link.
-func putIn(ctx context.Context, d *os.Root, base string, r io.Reader) (err error) {
+// putIn writes r to a temporary file in d, syncs it and, holding d's lock,
+// checks cond (if any) and renames the file to base (or, for IfAbsent,
+// links it there without replacing anything). The rename replaces whatever
+// entry base is, a symbolic link included; it never writes through a link.
+// It returns the version of the object stored.
+func putIn(ctx context.Context, d *os.Root, base string, r io.Reader, cond *sink.Condition) (v sink.Version, err error) {
 	f, tmp, err := createTemp(d)
 	if err != nil {
-		return err
+		return "", err
 	}
-	closed, renamed := false, false
+	closed, committed := false, false
 	defer func() {
-		if err != nil && !closed {
+		if !closed {
 			_ = f.Close()
 		}
-		if err != nil && !renamed {
+		if !committed {
 			_ = d.Remove(tmp)
 		}
 	}()
 	if err := f.Chmod(0o644); err != nil {
-		return err
+		return "", err
 	}
 	if _, err := io.Copy(f, sink.NewContextReader(ctx, r)); err != nil {
-		return err
+		return "", err
+	}
+	// The modification time is part of the version: take it from the
+	// clock, finer than the file system's own tick.
+	if err := setModTime(d, tmp, time.Now()); err != nil {
+		return "", err
 	}
 	if err := f.Sync(); err != nil {
-		return err
+		return "", err
+	}
+
+	unlock, err := lockDir(ctx, d)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	cur, err := current(d, base)
+	switch {
+	case err == nil:
+	case isNotExist(err):
+		cur = nil
+	case cond == nil:
+		cur = nil // not an object (a directory, a link out of the root): the rename decides, as ever
+	default:
+		return "", err
+	}
+	if cond != nil {
+		if err := check(*cond, cur); err != nil {
+			return "", err
+		}
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	if cur != nil && !fi.ModTime().After(cur.ModTime()) {
+		if fi, err = setLaterModTime(d, f, tmp, cur.ModTime()); err != nil {
+			return "", err
+		}
 	}
 	closed = true
 	if err := f.Close(); err != nil {
-		return err
+		return "", err
 	}
 	// Last chance to honour a cancellation before the object becomes visible.
 	if err := ctx.Err(); err != nil {
-		return err
+		return "", err
 	}
-	if err := d.Rename(tmp, base); err != nil {
-		return err
+	if cond != nil && cond.IfAbsent {
+		err = linkNew(d, tmp, base)
+	} else {
+		err = d.Rename(tmp, base)
 	}
-	renamed = true
-	return syncDir(d)
+	if err != nil {
+		return "", err
+	}
+	committed = true
+	if err := syncDir(d); err != nil {
+		return "", err
+	}
+	return fileVersion(fi), nil
+}
+
+// current returns the info of the object at base in d, following a link as
+// Get does; an error matching fs.ErrNotExist if there is none.
+func current(d *os.Root, base string) (os.FileInfo, error) {
+	f, err := d.OpenFile(base, os.O_RDONLY|openNonBlocking, 0) // never wait on a FIFO
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file: %s", fi.Mode().Type())
+	}
+	return fi, nil
+}
+
+// check returns an error matching sink.ErrPrecondition unless cond holds
+// for cur, the current object (nil if there is none).
+func check(cond sink.Condition, cur os.FileInfo) error {
+	switch {
+	case cond.IfAbsent && cur != nil:
+		return fmt.Errorf("exists: %w", sink.ErrPrecondition)
+	case cond.IfMatch != "" && cur == nil:
+		return fmt.Errorf("absent: %w", sink.ErrPrecondition)
+	case cond.IfMatch != "" && fileVersion(cur) != cond.IfMatch:
+		return fmt.Errorf("changed: %w", sink.ErrPrecondition)
+	}
+	return nil
+}
+
+// setModTime sets the access and modification times of the file name in d.
+func setModTime(d *os.Root, name string, t time.Time) error {
+	return d.Chtimes(name, t, t)
+}
+
+// setLaterModTime gives f, the temporary file name in d, a modification
+// time after prev, the current object's, so that no two versions of a key
+// share one (an inode freed by a rename can be reused by a later write).
+// The file system may store times more coarsely than asked: it tries
+// larger steps until the time it stored is later. It returns f's info.
+func setLaterModTime(d *os.Root, f *os.File, name string, prev time.Time) (os.FileInfo, error) {
+	for step := time.Microsecond; step <= 100*time.Second; step *= 10 {
+		t := prev.Add(step)
+		if now := time.Now(); now.After(t) {
+			t = now
+		}
+		if err := setModTime(d, name, t); err != nil {
+			return nil, err
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			return nil, err
+		}
+		if fi.ModTime().After(prev) {
+			return fi, f.Sync()
+		}
+	}
+	return nil, errors.New("the file system's modification times are too coarse to tell versions apart")
+}
+
+// linkNew links the file tmp in d to base if nothing is there, then removes
+// tmp: a no-replace commit, atomic also against writers that do not lock.
+// Where hard links are not supported it renames tmp, which d's lock makes
+// safe among this package's writers, having found base absent. A dangling
+// symbolic link at base, which current took for no object, is replaced as
+// Put replaces it.
+func linkNew(d *os.Root, tmp, base string) error {
+	err := d.Link(tmp, base)
+	switch {
+	case err == nil:
+		return d.Remove(tmp)
+	case errors.Is(err, fs.ErrExist):
+		if fi, lerr := d.Lstat(base); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return d.Rename(tmp, base)
+		}
+		return fmt.Errorf("exists: %w", sink.ErrPrecondition)
+	case linkUnsupported(err):
+		return d.Rename(tmp, base)
+	}
+	return err
 }
 
 // createTemp creates a new file named TempPrefix+<random> in d, mode 0o600,
@@ -209,7 +369,7 @@ func (s *Sink) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sink/local: get: %w", err)
 	}
-	f, err := s.get(ctx, name)
+	f, _, err := s.get(ctx, name)
 	if err != nil {
 		if isNotExist(err) {
 			err = sink.ErrNotFound
@@ -219,18 +379,39 @@ func (s *Sink) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	return f, nil
 }
 
-func (s *Sink) get(ctx context.Context, name string) (*os.File, error) {
+// GetVersion is Get, with the version of the file opened, read from its
+// descriptor: the version of the bytes the reader returns, since a write
+// never changes a file in place. See sink.ConditionalSink.
+func (s *Sink) GetVersion(ctx context.Context, key string) (io.ReadCloser, sink.Version, error) {
+	name, err := checkKey(key)
+	if err != nil {
+		return nil, "", fmt.Errorf("sink/local: get: %w", err)
+	}
+	if !conditionalWrites {
+		return nil, "", fmt.Errorf("sink/local: get %s: %w on this system", key, sink.ErrNotSupported)
+	}
+	f, fi, err := s.get(ctx, name)
+	if err != nil {
+		if isNotExist(err) {
+			err = sink.ErrNotFound
+		}
+		return nil, "", fmt.Errorf("sink/local: get %s: %w", key, err)
+	}
+	return f, fileVersion(fi), nil
+}
+
+func (s *Sink) get(ctx context.Context, name string) (*os.File, os.FileInfo, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	root, err := s.open()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer root.Close() // f keeps its own descriptor
 	f, err := root.Open(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
@@ -238,9 +419,9 @@ func (s *Sink) get(ctx context.Context, name string) (*os.File, error) {
 	}
 	if err != nil {
 		_ = f.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	return f, nil
+	return f, fi, nil
 }
 
 // List returns the objects whose key starts with prefix, sorted by key. It
@@ -379,7 +560,20 @@ func (s *Sink) delete(ctx context.Context, name string) error {
 	if fi.IsDir() {
 		return sink.ErrNotFound
 	}
-	return root.Remove(name)
+	dir, base := filepath.Split(name)
+	d, err := root.OpenRoot(filepath.Clean(dir))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	// Under the lock, so that a removal cannot come between a conditional
+	// write's check and its rename.
+	unlock, err := lockDir(ctx, d)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return d.Remove(base)
 }
 
 // Close is a no-op that returns nil; a local Sink holds no resources, and it

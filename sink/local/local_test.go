@@ -18,12 +18,14 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	sinktest.Run(t, func(t *testing.T) sink.Sink {
-		s, err := local.New(t.TempDir())
-		require.NoError(t, err)
-		t.Cleanup(func() { assert.NoError(t, s.Close()) })
-		return s
-	})
+	sinktest.Run(t, newConformingSink)
+}
+
+func newConformingSink(t *testing.T) sink.Sink {
+	s, err := local.New(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, s.Close()) })
+	return s
 }
 
 func newSink(t *testing.T, dir string) *local.Sink {

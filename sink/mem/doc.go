@@ -4,6 +4,13 @@
 // Put buffers the whole object before storing it, so a failed or cancelled
 // Put leaves the previous state untouched.
 //
+// # Conditional writes
+//
+// The Sink is a [sink.ConditionalSink]: PutIf checks its condition and
+// stores under the sink's lock, so the check and the write are one step.
+// The version is a counter of the sink's writes, which every write
+// (Put and PutIf alike) advances.
+//
 // Example:
 //
 //	s := mem.New()

@@ -49,6 +49,9 @@ func (s *Sink) Put(ctx context.Context, key string, r io.Reader) error {
 // PutIf is Put if cond holds when the object is stored; see
 // sink.ConditionalSink. Versions count writes.
 func (s *Sink) PutIf(ctx context.Context, key string, r io.Reader, cond sink.Condition) (sink.Version, error) {
+	if err := cond.Validate(); err != nil {
+		return "", fmt.Errorf("sink/mem: put %s: %w", key, err)
+	}
 	return s.put(ctx, key, r, &cond)
 }
 

@@ -32,6 +32,22 @@
 //     disables retries).
 //
 // Any other parameter is an error.
+//
+// # Conditional writes
+//
+// The sink is a sink.ConditionalSink: create-if-absent sends
+// If-None-Match: * and compare-and-swap If-Match: <ETag> with PutObject,
+// or, for an object of 16 MiB or more uploaded in parts, with
+// CompleteMultipartUpload, where S3 decides. 412 PreconditionFailed, 409
+// ConditionalRequestConflict (a race with another conditional write) and,
+// for If-Match, 404 NoSuchKey are sink.ErrPrecondition. The version is the
+// ETag that S3 answered the upload with, and that of the GetObject response
+// GetVersion reads. An ETag is a hash of the content (for objects not
+// encrypted with KMS keys): writing the same bytes again gives the same
+// version, so a lease must make each of its writes unique. S3 (since
+// 2024) and MinIO support both conditions; a store that ignores them
+// would break the guarantee, so check an S3-compatible store with
+// sinktest.RunConditional before relying on it.
 package s3
 
 import (
@@ -185,6 +201,7 @@ func New(ctx context.Context, c Config) (*Sink, error) {
 			o.BaseEndpoint = aws.String(c.Endpoint)
 		}
 		o.UsePathStyle = c.UsePathStyle
+		o.APIOptions = append(o.APIOptions, recordETags)
 	})
 	bucket, err := s3blob.OpenBucket(ctx, client, c.Bucket, &s3blob.Options{
 		EncryptionType:             sse,
@@ -194,7 +211,9 @@ func New(ctx context.Context, c Config) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("s3: open bucket %s: %w", c.Bucket, err)
 	}
-	return blobsink.New(bucket, blobsink.Options{Name: "s3", Prefix: c.Prefix, PartSize: c.PartSize, IsAuthError: isAuthError}), nil
+	return blobsink.New(bucket, blobsink.Options{
+		Name: "s3", Prefix: c.Prefix, PartSize: c.PartSize, IsAuthError: isAuthError, Conditional: conditional{},
+	}), nil
 }
 
 // checkEndpoint returns an error, which does not quote it, unless endpoint

@@ -26,6 +26,13 @@ func (injectedError) Transient() bool { return true }
 // its input, like a connection that drops mid-upload, so the inner sink
 // sees a partial write that must not become visible. Set the fields before use; they may be
 // changed later with the setters.
+//
+// Faulty is a sink.ConditionalSink when its inner sink is one (else PutIf
+// and GetVersion return sink.ErrNotSupported). The conditional operations
+// have faults of their own, so that tests of plain writes do not change
+// when their code also writes on a condition: PutIf fails only as
+// FailNextPutIfs and StoreThenFailNextPutIfs say, and GetVersion never;
+// both wait the delay.
 type Faulty struct {
 	Inner sink.Sink
 
@@ -36,9 +43,12 @@ type Faulty struct {
 	lsRate  float64 // probability that a List fails
 	failN   int     // the next failN Puts fail, whatever the rates
 	storeN  int     // the next storeN Puts store the object, then fail
+	condN   int     // the next condN PutIfs fail
+	cStoreN int     // the next cStoreN PutIfs store the object, then fail
 	delay   time.Duration
 
-	Puts, FailedPuts atomic.Int64 // counters
+	Puts, FailedPuts     atomic.Int64 // counters of Put
+	PutIfs, FailedPutIfs atomic.Int64 // counters of PutIf
 }
 
 // NewFaulty wraps inner; seed makes the random faults reproducible.
@@ -140,6 +150,67 @@ func (f *Faulty) Put(ctx context.Context, key string, r io.Reader) error {
 		return fmt.Errorf("sinktest: inner sink accepted a put whose reader failed: %s", key)
 	}
 	return fmt.Errorf("sinktest: put %s: %w", key, ErrInjected)
+}
+
+// FailNextPutIfs makes the next n PutIfs fail after passing part of their
+// input to the inner sink, which stores nothing.
+func (f *Faulty) FailNextPutIfs(n int) {
+	f.mu.Lock()
+	f.condN = n
+	f.mu.Unlock()
+}
+
+// StoreThenFailNextPutIfs makes the next n PutIfs write to the inner sink
+// and then report a failure whatever the outcome, like a conditional
+// request that times out after the store committed it: a retry then finds
+// the condition false (see sink.ConditionalSink, "Ambiguous failures").
+func (f *Faulty) StoreThenFailNextPutIfs(n int) {
+	f.mu.Lock()
+	f.cStoreN = n
+	f.mu.Unlock()
+}
+
+// PutIf passes through to the inner sink, unless FailNextPutIfs or
+// StoreThenFailNextPutIfs says to fail.
+func (f *Faulty) PutIf(ctx context.Context, key string, r io.Reader, cond sink.Condition) (sink.Version, error) {
+	f.PutIfs.Add(1)
+	if err := f.wait(ctx); err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	fail := f.condN > 0
+	if fail {
+		f.condN--
+	}
+	stored := !fail && f.cStoreN > 0
+	if stored {
+		f.cStoreN--
+	}
+	f.mu.Unlock()
+	switch {
+	case stored:
+		f.FailedPutIfs.Add(1)
+		if _, err := sink.PutIf(ctx, f.Inner, key, r, cond); err != nil {
+			return "", err
+		}
+		return "", fmt.Errorf("sinktest: put %s: stored, then: %w", key, ErrInjected)
+	case fail:
+		f.FailedPutIfs.Add(1)
+		_, err := sink.PutIf(ctx, f.Inner, key, io.MultiReader(io.LimitReader(r, 100), errReader{ErrInjected}), cond)
+		if err == nil {
+			return "", fmt.Errorf("sinktest: inner sink accepted a put whose reader failed: %s", key)
+		}
+		return "", fmt.Errorf("sinktest: put %s: %w", key, ErrInjected)
+	}
+	return sink.PutIf(ctx, f.Inner, key, r, cond)
+}
+
+// GetVersion passes through to the inner sink.
+func (f *Faulty) GetVersion(ctx context.Context, key string) (io.ReadCloser, sink.Version, error) {
+	if err := f.wait(ctx); err != nil {
+		return nil, "", err
+	}
+	return sink.GetVersion(ctx, f.Inner, key)
 }
 
 // Get fails with the configured probability.
