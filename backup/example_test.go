@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dictdb/dictdb-go/catalog"
+
 	"github.com/dictdb/dictdb-go/backup"
 	"github.com/dictdb/dictdb-go/dictdb"
 	"github.com/dictdb/dictdb-go/restore"
@@ -29,7 +31,9 @@ func files(dir string) string {
 	entries, _ := os.ReadDir(dir)
 	var names []string
 	for _, e := range entries {
-		names = append(names, e.Name())
+		if _, ok := catalog.Parse(e.Name()); ok { // not the lease
+			names = append(names, e.Name())
+		}
 	}
 	sort.Slice(names, func(i, j int) bool { return stamp(names[i]) < stamp(names[j]) })
 	var b strings.Builder

@@ -16,9 +16,10 @@ import (
 )
 
 // LeaseKey is the object that holds the lease on a prefix: one writer at a
-// time. It is not a backup object (catalog.Parse refuses its name), so
-// restore, retention and the CLI never see it.
-const LeaseKey = "dictdb_lease.json"
+// time. It is not a backup object, nor under catalog.CommonPrefix, so
+// restore, retention and the CLI never see it, and the Python DictDB
+// ignores it.
+const LeaseKey = "dictdb-lease.json"
 
 // leaseRecord is the content of the lease object.
 type leaseRecord struct {

@@ -192,7 +192,7 @@ func TestLeaseWriteThatStoredThenFailed(t *testing.T) {
 	f := sinktest.NewFaulty(mem.New(), 1)
 	var clk skewedClock
 	db, tb, m := writerOn(t, f, &clk, Options{})
-	f.StoreThenFailNextPuts(1) // the lease's create
+	f.StoreThenFailNextPutIfs(1) // the lease's create
 	_, _ = tb.Insert(dictdb.Record{"v": 1})
 	require.NoError(t, m.BackupNow(ctx))
 	assert.Equal(t, m.writer, readLease(t, f).Writer)

@@ -32,10 +32,14 @@ func Example() {
 	mgr.BackupFull(context.Background())
 
 	printCounters(reg, "dictdb_backup_total", "dictdb_sink_operations_total")
+	// The first backup takes the prefix's lease (a get_version that finds
+	// none, then a put_if), lists the prefix once, and puts the backup.
 	// Output:
 	// dictdb_backup_total{kind="full",result="success"} 1
+	// dictdb_sink_operations_total{op="get_version",result="not_found",sink="mem://"} 1
 	// dictdb_sink_operations_total{op="list",result="success",sink="mem://"} 1
 	// dictdb_sink_operations_total{op="put",result="success",sink="mem://"} 1
+	// dictdb_sink_operations_total{op="put_if",result="success",sink="mem://"} 1
 }
 
 // printCounters prints the non-zero counters of the named families.

@@ -169,16 +169,6 @@ func (p prefixed) List(ctx context.Context, prefix string) ([]sink.ObjectInfo, e
 	return objs, err
 }
 
-// PutIf passes a conditional write through, for the lease.
-func (p prefixed) PutIf(ctx context.Context, key string, r io.Reader, cond sink.Condition) (sink.Version, error) {
-	return sink.PutIf(ctx, p.Sink, p.prefix+key, r, cond)
-}
-
-// GetVersion passes through, for the lease.
-func (p prefixed) GetVersion(ctx context.Context, key string) (io.ReadCloser, sink.Version, error) {
-	return sink.GetVersion(ctx, p.Sink, p.prefix+key)
-}
-
 // Close does nothing: the sink is shared.
 func (p prefixed) Close() error { return nil }
 

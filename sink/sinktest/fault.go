@@ -238,50 +238,6 @@ func (f *Faulty) List(ctx context.Context, prefix string) ([]sink.ObjectInfo, er
 // Delete passes through.
 func (f *Faulty) Delete(ctx context.Context, key string) error { return f.Inner.Delete(ctx, key) }
 
-// PutIf fails as Put does (StoreThenFailNextPuts included: the condition
-// held and the object is stored, then the error comes), when the inner sink
-// has conditional writes.
-func (f *Faulty) PutIf(ctx context.Context, key string, r io.Reader, cond sink.Condition) (sink.Version, error) {
-	f.Puts.Add(1)
-	if err := f.wait(ctx); err != nil {
-		return "", err
-	}
-	f.mu.Lock()
-	forced := f.failN > 0
-	if forced {
-		f.failN--
-	}
-	stored := !forced && f.storeN > 0
-	if stored {
-		f.storeN--
-	}
-	f.mu.Unlock()
-	fail, _ := f.roll(f.putRate)
-	switch {
-	case stored:
-		f.FailedPuts.Add(1)
-		if _, err := sink.PutIf(ctx, f.Inner, key, r, cond); err != nil {
-			return "", err
-		}
-		return "", fmt.Errorf("sinktest: put %s: stored, then: %w", key, ErrInjected)
-	case fail || forced:
-		f.FailedPuts.Add(1)
-		return "", fmt.Errorf("sinktest: put %s: %w", key, ErrInjected)
-	}
-	return sink.PutIf(ctx, f.Inner, key, r, cond)
-}
-
-// GetVersion fails as Get does.
-func (f *Faulty) GetVersion(ctx context.Context, key string) (io.ReadCloser, sink.Version, error) {
-	if err := f.wait(ctx); err != nil {
-		return nil, "", err
-	}
-	if fail, _ := f.roll(f.rate(&f.getRate)); fail {
-		return nil, "", fmt.Errorf("sinktest: get %s: %w", key, ErrInjected)
-	}
-	return sink.GetVersion(ctx, f.Inner, key)
-}
-
 // Close closes the inner sink.
 func (f *Faulty) Close() error { return f.Inner.Close() }
 
