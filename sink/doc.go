@@ -80,4 +80,13 @@
 // writes go to its first member, the primary, alone. The
 // backup/metrics package wraps a sink to count its operations for
 // Prometheus.
+//
+// # Retries
+//
+// An object store opened by URL retries in two layers. WithRetry tries each
+// operation up to retries= times (default 5), with exponential backoff and
+// jitter, an upload from its start. Beneath it, the store's SDK retries a
+// single request (one part of an upload, say) a few times, 3 by default for
+// S3 and Azure. So retries=N can make up to about 3N requests; retries=1
+// turns both layers off, and an operation is one request.
 package sink

@@ -256,7 +256,12 @@ func (r *redactor) url(u *url.URL, depth int) string {
 	c.Fragment, c.RawFragment = "", ""
 	c.RawQuery = r.query(c.Query(), depth)
 	c.ForceQuery = false
-	return c.String()
+	shown := c.String()
+	if c.Scheme != "" && c.Opaque == "" && c.Host == "" && c.User == nil && c.Path == "" && !c.OmitHost {
+		// "s3://" and "mem://" as written, not "s3:".
+		shown = c.Scheme + "://" + strings.TrimPrefix(shown, c.Scheme+":")
+	}
+	return shown
 }
 
 func (r *redactor) query(q url.Values, depth int) string {

@@ -79,3 +79,27 @@ func TestRedact(t *testing.T) {
 	assert.Contains(t, got, "kms_key_id=id")
 	assert.Contains(t, got, "region=x")
 }
+
+// A URL that names no bucket says so plainly, with the URL as written.
+func TestOpenWithoutBucket(t *testing.T) {
+	for url, want := range map[string]string{
+		"s3://":     "sink: open s3://: s3: the URL names no bucket: want s3://BUCKET/prefix",
+		"gs://":     "sink: open gs://: gcs: the URL names no bucket: want gs://BUCKET/prefix",
+		"azblob://": "sink: open azblob://: azure: the URL names no container: want azblob://CONTAINER/prefix",
+	} {
+		_, err := sink.Open(context.Background(), url)
+		require.Error(t, err, url)
+		assert.Equal(t, want, err.Error())
+	}
+}
+
+// The unknown-parameter error of an object store lists retries, which
+// sink.Open reads before the backend sees the URL.
+func TestUnknownParamListsRetries(t *testing.T) {
+	for _, url := range []string{"s3://b?bogus=1", "gs://b?bogus=1", "azblob://c?bogus=1"} {
+		_, err := sink.Open(context.Background(), url)
+		require.Error(t, err, url)
+		assert.Contains(t, err.Error(), `unknown query parameter "bogus"`, url)
+		assert.Contains(t, err.Error(), "retries", url)
+	}
+}

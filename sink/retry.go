@@ -215,26 +215,45 @@ const RetryParam = "retries"
 
 // RegisterWithRetry registers an object-store backend. Open wraps what it
 // opens with WithRetry, whose attempts the URL's "retries" parameter sets
-// (default 5); open never sees that parameter.
+// (default 5).
+//
+// Retries come in two layers: WithRetry tries each operation again (an
+// upload from its start), and beneath it the store's SDK retries a single
+// request (one part of an upload) a few times. With retries=1 the backend
+// turns the SDK's retries off too (SingleAttempt), so that one operation
+// makes one request; a backend's opener must do so.
 func RegisterWithRetry(scheme string, open Opener, opts ...SchemeOption) {
 	Register(scheme, func(ctx context.Context, u *url.URL) (Sink, error) {
 		var ro RetryOptions
-		q := u.Query()
-		if vs, ok := q[RetryParam]; ok {
-			n, err := strconv.Atoi(vs[0])
-			if err != nil || n < 1 || n > 100 || len(vs) > 1 {
-				return nil, fmt.Errorf("%s=%q: want one number of attempts from 1 to 100", RetryParam, vs[0])
-			}
-			ro.Attempts = n
-			q.Del(RetryParam)
-			c := *u
-			c.RawQuery = q.Encode()
-			u = &c
+		n, err := attemptsParam(u)
+		if err != nil {
+			return nil, err
 		}
+		ro.Attempts = n
 		s, err := open(ctx, u)
 		if err != nil {
 			return nil, err
 		}
 		return WithRetry(s, ro), nil
 	}, opts...)
+}
+
+// attemptsParam returns the "retries" parameter of u, 0 when absent.
+func attemptsParam(u *url.URL) (int, error) {
+	vs, ok := u.Query()[RetryParam]
+	if !ok {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(vs[0])
+	if err != nil || n < 1 || n > 100 || len(vs) > 1 {
+		return 0, fmt.Errorf("%s=%q: want one number of attempts from 1 to 100", RetryParam, vs[0])
+	}
+	return n, nil
+}
+
+// SingleAttempt reports whether u asks for one attempt of every operation
+// (retries=1): the backends then turn their SDK's own retries off.
+func SingleAttempt(u *url.URL) bool {
+	n, err := attemptsParam(u)
+	return err == nil && n == 1
 }

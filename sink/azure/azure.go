@@ -68,7 +68,9 @@ const Scheme = azureblob.Scheme
 // Sink is an Azure Blob Storage sink.
 type Sink = blobsink.Sink
 
-var params = []string{"storage_account", "domain", "protocol", "localemu", "cdn", "part_size"}
+// params are the URL parameters; sink.Open reads retries (sink.RetryParam)
+// before the URL reaches OpenURL, which ignores it.
+var params = []string{"storage_account", "domain", "protocol", "localemu", "cdn", "part_size", sink.RetryParam}
 
 func init() {
 	sink.RegisterWithRetry(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) },
@@ -83,7 +85,7 @@ func OpenURL(ctx context.Context, u *url.URL) (*Sink, error) {
 		return nil, err
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("azure: no container (azblob://CONTAINER/prefix)")
+		return nil, fmt.Errorf("azure: the URL names no container: want azblob://CONTAINER/prefix")
 	}
 	q := u.Query()
 	partSize, err := sink.SizeParam(q, "part_size", 64<<10)
@@ -114,7 +116,7 @@ func OpenURL(ctx context.Context, u *url.URL) (*Sink, error) {
 	localemu, _ := sink.BoolParam(q, "localemu", opts.IsLocalEmulator)
 	cdn, _ := sink.BoolParam(q, "cdn", opts.IsCDN)
 	opts.IsLocalEmulator, opts.IsCDN = localemu, cdn
-	client, err := newClient(opts, u.Host)
+	client, err := newClient(opts, u.Host, sink.SingleAttempt(u))
 	if err != nil {
 		return nil, fmt.Errorf("azure: container %s: %w", u.Host, err)
 	}
@@ -130,7 +132,7 @@ func OpenURL(ctx context.Context, u *url.URL) (*Sink, error) {
 // newClient makes a container client with the credentials the environment
 // names: a shared key, a SAS token, a connection string, or else Azure's
 // default credential chain.
-func newClient(opts *azureblob.ServiceURLOptions, containerName string) (*container.Client, error) {
+func newClient(opts *azureblob.ServiceURLOptions, containerName string, noRetries bool) (*container.Client, error) {
 	account, key := os.Getenv("AZURE_STORAGE_ACCOUNT"), os.Getenv("AZURE_STORAGE_KEY")
 	if opts.AccountName != "" {
 		account = opts.AccountName
@@ -140,7 +142,7 @@ func newClient(opts *azureblob.ServiceURLOptions, containerName string) (*contai
 		connStr = os.Getenv("AZURE_STORAGEBLOB_CONNECTIONSTRING")
 	}
 	if connStr != "" && key == "" && opts.SASToken == "" {
-		return container.NewClientFromConnectionString(connStr, containerName, clientOptions())
+		return container.NewClientFromConnectionString(connStr, containerName, clientOptions(noRetries))
 	}
 	svcURL, err := azureblob.NewServiceURL(opts)
 	if err != nil {
@@ -159,22 +161,27 @@ func newClient(opts *azureblob.ServiceURLOptions, containerName string) (*contai
 		if err != nil {
 			return nil, fmt.Errorf("AZURE_STORAGE_KEY: %w", err)
 		}
-		return container.NewClientWithSharedKeyCredential(containerURL, cred, clientOptions())
+		return container.NewClientWithSharedKeyCredential(containerURL, cred, clientOptions(noRetries))
 	case opts.SASToken != "":
-		return container.NewClientWithNoCredential(containerURL, clientOptions())
+		return container.NewClientWithNoCredential(containerURL, clientOptions(noRetries))
 	}
 	cred, err := azidentity.NewDefaultAzureCredential(nil)
 	if err != nil {
 		return nil, fmt.Errorf("no AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_CONNECTION_STRING, and Azure's default credentials failed: %w", err)
 	}
-	return container.NewClient(containerURL, cred, clientOptions())
+	return container.NewClient(containerURL, cred, clientOptions(noRetries))
 }
 
 // clientOptions are the options of every container client: the policy
 // that reports the versions conditional uploads stored.
-func clientOptions() *container.ClientOptions {
+// clientOptions returns the container client's options; noRetries turns
+// the SDK's own retries off (sink.Open's retries=1).
+func clientOptions(noRetries bool) *container.ClientOptions {
 	var o container.ClientOptions
 	o.PerCallPolicies = []policy.Policy{recordETags{}}
+	if noRetries {
+		o.Retry.MaxRetries = -1 // one try
+	}
 	return &o
 }
 

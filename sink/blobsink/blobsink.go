@@ -120,9 +120,30 @@ type classified struct {
 	transient bool
 }
 
-func (e *classified) Error() string   { return e.err.Error() }
+func (e *classified) Error() string   { return oneLine(e.err.Error()) }
 func (e *classified) Unwrap() error   { return e.err }
 func (e *classified) Transient() bool { return e.transient }
+
+// oneLine makes an SDK's error message one line: Azure's quote the whole
+// response, separators and XML body included. The lines before the body
+// are kept, joined with "; ".
+func oneLine(msg string) string {
+	if !strings.Contains(msg, "\n") {
+		return msg
+	}
+	var keep []string
+	for _, line := range strings.Split(msg, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "", strings.HasPrefix(line, "-----"):
+			continue
+		case strings.HasPrefix(line, "<"):
+			return strings.Join(keep, "; ")
+		}
+		keep = append(keep, line)
+	}
+	return strings.Join(keep, "; ")
+}
 
 // transient maps gocloud's error codes: an overloaded, failing or slow store
 // may answer a retry; a missing object, refused credentials or a bad

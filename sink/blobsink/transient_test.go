@@ -41,3 +41,21 @@ func TestErrorsSayWhetherTheyAreTransient(t *testing.T) {
 	assert.True(t, sink.Transient(e))
 	assert.ErrorIs(t, e, syscall.ECONNRESET)
 }
+
+// An error quoting a whole response (Azure's do, XML body and all) is one
+// line, without the body, and still wraps the cause.
+func TestErrorsAreOneLine(t *testing.T) {
+	azure := "blob (code=NotFound): GET http://127.0.0.1:10000/devstoreaccount1/missing\n" +
+		"--------------------------------------------------------------------------------\n" +
+		"RESPONSE 404: 404 The specified container does not exist.\n" +
+		"ERROR CODE: ContainerNotFound\n" +
+		"--------------------------------------------------------------------------------\n" +
+		"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Error>\n  <Code>ContainerNotFound</Code>\n</Error>\n" +
+		"--------------------------------------------------------------------------------\n"
+	cause := errors.New(azure)
+	s := New(memblob.OpenBucket(nil), Options{Name: "azure"})
+	err := s.wrap("list", "", cause)
+	assert.Equal(t, "sink/azure: list : blob (code=NotFound): GET http://127.0.0.1:10000/devstoreaccount1/missing; "+
+		"RESPONSE 404: 404 The specified container does not exist.; ERROR CODE: ContainerNotFound", err.Error())
+	assert.ErrorIs(t, err, cause)
+}

@@ -40,6 +40,7 @@ import (
 	"os"
 	"strings"
 
+	"cloud.google.com/go/storage"
 	"gocloud.dev/blob/gcsblob"
 	"gocloud.dev/gcp"
 
@@ -59,6 +60,9 @@ type Config struct {
 	Prefix    string
 	Anonymous bool
 	PartSize  int
+	// NoSDKRetries turns the storage client's own retries off, so that
+	// every operation is one request (sink.Open sets it for retries=1).
+	NoSDKRetries bool
 }
 
 func init() {
@@ -69,7 +73,7 @@ func init() {
 
 // ParseURL turns a gs:// URL into a Config.
 func ParseURL(u *url.URL) (Config, error) {
-	if err := sink.CheckParams(u, "anonymous", "part_size"); err != nil {
+	if err := sink.CheckParams(u, "anonymous", "part_size", sink.RetryParam); err != nil { // sink.Open reads retries first
 		return Config{}, err
 	}
 	q := u.Query()
@@ -81,6 +85,7 @@ func ParseURL(u *url.URL) (Config, error) {
 	if c.PartSize, err = sink.SizeParam(q, "part_size", 256<<10); err != nil {
 		return c, err
 	}
+	c.NoSDKRetries = sink.SingleAttempt(u)
 	return c, nil
 }
 
@@ -96,7 +101,7 @@ func OpenURL(ctx context.Context, u *url.URL) (*Sink, error) {
 // New opens a GCS sink.
 func New(ctx context.Context, c Config) (*Sink, error) {
 	if c.Bucket == "" {
-		return nil, fmt.Errorf("gcs: no bucket (gs://BUCKET/prefix)")
+		return nil, fmt.Errorf("gcs: the URL names no bucket: want gs://BUCKET/prefix")
 	}
 	var client *gcp.HTTPClient
 	if c.Anonymous || os.Getenv("STORAGE_EMULATOR_HOST") != "" {
@@ -114,6 +119,10 @@ func New(ctx context.Context, c Config) (*Sink, error) {
 	bucket, err := gcsblob.OpenBucket(ctx, client, c.Bucket, nil)
 	if err != nil {
 		return nil, fmt.Errorf("gcs: open bucket %s: %w", c.Bucket, err)
+	}
+	var sc *storage.Client
+	if c.NoSDKRetries && bucket.As(&sc) {
+		sc.SetRetry(storage.WithPolicy(storage.RetryNever))
 	}
 	return blobsink.New(bucket, blobsink.Options{Name: "gcs", Prefix: c.Prefix, PartSize: c.PartSize, Conditional: conditional{}}), nil
 }

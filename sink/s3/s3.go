@@ -60,8 +60,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go/logging"
 	"gocloud.dev/blob/s3blob"
 
 	"github.com/dictdb/dictdb-go/sink"
@@ -85,6 +87,10 @@ type Config struct {
 	// for AWS, when_required with a custom Endpoint).
 	Checksums string
 	PartSize  int // upload part size (default blobsink.DefaultPartSize)
+	// NoSDKRetries turns the AWS SDK's own retries off, so that every
+	// operation is one request (sink.Open sets it for retries=1; retries
+	// are then WithRetry's alone).
+	NoSDKRetries bool
 }
 
 // Sink is an S3 sink.
@@ -96,7 +102,9 @@ const credentials = "the AWS SDK reads them from the environment (AWS_ACCESS_KEY
 	"AWS_SESSION_TOKEN), the shared config and credentials files (profile= or AWS_PROFILE picks a profile) " +
 	"or the instance role"
 
-var params = []string{"region", "endpoint", "use_path_style", "profile", "sse", "kms_key_id", "checksums", "part_size"}
+// params are the URL parameters; sink.Open reads retries (sink.RetryParam)
+// before the URL reaches OpenURL, which ignores it.
+var params = []string{"region", "endpoint", "use_path_style", "profile", "sse", "kms_key_id", "checksums", "part_size", sink.RetryParam}
 
 func init() {
 	sink.RegisterWithRetry(Scheme, func(ctx context.Context, u *url.URL) (sink.Sink, error) { return OpenURL(ctx, u) },
@@ -126,6 +134,7 @@ func ParseURL(u *url.URL) (Config, error) {
 	if c.PartSize, err = sink.SizeParam(q, "part_size", 5<<20); err != nil { // S3's least part
 		return c, err
 	}
+	c.NoSDKRetries = sink.SingleAttempt(u)
 	return c, nil
 }
 
@@ -141,7 +150,7 @@ func OpenURL(ctx context.Context, u *url.URL) (*Sink, error) {
 // New opens an S3 sink.
 func New(ctx context.Context, c Config) (*Sink, error) {
 	if c.Bucket == "" {
-		return nil, fmt.Errorf("s3: no bucket (s3://BUCKET/prefix)")
+		return nil, fmt.Errorf("s3: the URL names no bucket: want s3://BUCKET/prefix")
 	}
 	var sse types.ServerSideEncryption
 	switch strings.ToLower(c.SSE) {
@@ -182,6 +191,17 @@ func New(ctx context.Context, c Config) (*Sink, error) {
 	loadOpts := []func(*config.LoadOptions) error{
 		config.WithRequestChecksumCalculation(reqCk),
 		config.WithResponseChecksumValidation(respCk),
+		// The SDK's log lines (such as its warning when it falls back to
+		// IMDSv1) would go to stderr: errors are returned instead.
+		config.WithLogger(logging.Nop{}),
+	}
+	if c.NoSDKRetries {
+		loadOpts = append(loadOpts, config.WithRetryMaxAttempts(1))
+	}
+	if c.Endpoint != "" {
+		// An S3-compatible store has no instance metadata service: do not
+		// probe for one when no other credentials are set.
+		loadOpts = append(loadOpts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	}
 	if c.Region != "" {
 		loadOpts = append(loadOpts, config.WithRegion(c.Region))
