@@ -29,7 +29,8 @@ func TestSmoke(t *testing.T) {
 	}
 	want = append(want, "restore.Latest json vs encoding/json", "dictdb.Load json (in memory) vs encoding/json",
 		"peak extra heap, full backup json", "delta of 1k changes, 3k vs 10k records",
-		"insert rate, manager attached", "insert rate, manager + delta every 100ms", "writer p99.9 during a full backup")
+		"insert rate, manager attached", "insert rate, manager + delta every 100ms", "writer p99.9 during a full backup",
+		"requests per delta, continuous, ", "delta cost with ", "commit to durable, MaxLag 100 ms", "group commit, 8 writers vs 1, MaxLag 10 ms")
 	for _, w := range want {
 		require.Contains(t, table, w)
 	}
