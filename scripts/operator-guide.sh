@@ -1,52 +1,92 @@
 #!/usr/bin/env bash
-# Produces the README's operator guide transcript: examples/operator writes
-# compressed, encrypted backups to MinIO, and the dictdb-backup CLI lists,
-# verifies, restores and prunes them. It needs the test servers
-# (./scripts/test-servers.sh up). With --update-readme it replaces the
-# transcript between the markers in README.md; otherwise it prints it.
+# Produces the README's operator's guide transcript: the dictdb-backup CLI
+# on a copy of the sample backups in examples/operator/testdata/ops, which
+# examples/operator wrote with a fixed clock
+# (go run ./examples/operator -dir ops -start 2026-01-05T09:00:00Z, then
+# ops/primary and ops/key.txt kept). It needs no server. Every command runs
+# as shown, in a fresh directory, with relative paths and none of the
+# DICTDB_* variables of the caller's environment, so the transcript is the
+# same on every run and machine; nothing is edited afterwards.
+#
+#   scripts/operator-guide.sh                  print the transcript
+#   scripts/operator-guide.sh --check          fail unless README.md shows exactly it
+#   scripts/operator-guide.sh --update-readme  put it into README.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. .cache/servers/env.sh
+root=$(pwd)
+readme=$root/README.md
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 go build -o "$work/bin/dictdb-backup" ./cmd/dictdb-backup
-export PATH="$work/bin:$PATH"
-prefix="guide-$(date +%s)"
-URL="s3://$DICTDB_S3_BUCKET/$prefix?endpoint=$DICTDB_S3_ENDPOINT&use_path_style=true"
+mkdir "$work/guide"
+cp -R examples/operator/testdata/ops "$work/guide/ops"
+chmod 600 "$work/guide/ops/key.txt"
 
-out="$work/transcript.txt"
-# show prints a command as typed, then runs it and prints its output.
+out=$work/transcript.txt
+: >"$out"
+unset DICTDB_BACKUP_URL DICTDB_IDENTITY_FILE DICTDB_PASSPHRASE
+export PATH="$work/bin:$PATH"
+cd "$work/guide"
+
+# show prints a command as typed, then runs exactly that (in this shell, so
+# that an export lasts) and prints its output and a non-zero exit status.
 show() {
-  local shown=$1
-  shift
-  echo "\$ $shown" >>"$out"
-  (cd "$work" && "$@") >>"$out" 2>&1 || echo "(exit status $?)" >>"$out"
+  echo "\$ $1" >>"$out"
+  local status=0
+  eval "$1" >>"$out" 2>&1 || status=$?
+  if [ "$status" -ne 0 ]; then
+    echo "(exit status $status)" >>"$out"
+  fi
 }
 
-show "go run ./examples/operator -dir ops -url \"\$URL\" 2>/dev/null" \
-  bash -c "cd '$PWD' && go run ./examples/operator -dir '$work/ops' -url '$URL' 2>/dev/null | sed 's#$work/##g; s#$prefix#db1#g'"
-show "dictdb-backup list --identity ops/key.txt \"\$URL\"" dictdb-backup list --identity ops/key.txt "$URL"
-show "dictdb-backup list \"\$URL\"" dictdb-backup list "$URL"
-show "dictdb-backup verify --identity ops/key.txt \"\$URL\"" dictdb-backup verify --identity ops/key.txt "$URL"
-show "dictdb-backup restore --identity ops/key.txt \"\$URL\" --out orders.json" dictdb-backup restore --identity ops/key.txt "$URL" --out orders.json
-show "dictdb-backup prune --identity ops/key.txt --keep-last 2 \"\$URL\"" dictdb-backup prune --identity ops/key.txt --keep-last 2 "$URL"
-show "dictdb-backup prune --identity ops/key.txt --keep-last 2 --yes \"\$URL\"" dictdb-backup prune --identity ops/key.txt --keep-last 2 --yes "$URL"
-show "dictdb-backup list --identity ops/key.txt \"\$URL\"" dictdb-backup list --identity ops/key.txt "$URL"
+show "ls ops ops/primary"
+show "dictdb-backup list ops/primary"
+show "dictdb-backup list --identity ops/key.txt ops/primary"
+show "export DICTDB_BACKUP_URL=ops/primary DICTDB_IDENTITY_FILE=ops/key.txt"
+show "dictdb-backup verify"
+show "dictdb-backup inspect dictdb_delta_1767610200_000000.json.zst.age"
+show "dictdb-backup restore --out orders.json"
+show "dictdb-backup restore --seq 4000 --json --out orders-4000.json"
+show "dictdb-backup prune --keep-last 2"
+show "dictdb-backup prune --keep-last 2 --yes"
+show "dictdb-backup list"
+show "rm ops/primary/dictdb_delta_1767609600_000000.json.zst.age"
+show "dictdb-backup verify"
+show "dictdb-backup restore --out orders.json --force"
+show "dictdb-backup restore --out orders.json --force --time 2026-01-05T10:30:00.000000Z"
+show "dictdb-backup verify ops/primray"
 
-# Readers see the prefix as db1 and the URL as $URL.
-sed -i "s#$prefix#db1#g; s#$work/##g" "$out"
+# block prints README.md's transcript, between the markers, without the
+# code fence.
+block() {
+  awk '/^<!-- transcript:start -->$/ {in_block = 1; next}
+       /^<!-- transcript:end -->$/ {in_block = 0}
+       in_block' "$readme" | sed '1{/^```console$/d}; ${/^```$/d}'
+}
 
-if [[ "${1:-}" == "--update-readme" ]]; then
-  python3 - "$out" <<'PY'
-import sys, re
-t = open(sys.argv[1]).read()
-r = open("README.md").read()
-start, end = "<!-- transcript:start -->\n", "<!-- transcript:end -->"
-i, j = r.index(start) + len(start), r.index(end)
-open("README.md", "w").write(r[:i] + "```console\n" + t + "```\n" + r[j:])
-PY
+case "${1:-}" in
+--check)
+  if ! diff -u <(block) "$out" >"$work/diff"; then
+    echo "operator-guide: README.md's transcript differs from what scripts/operator-guide.sh prints:" >&2
+    cat "$work/diff" >&2
+    echo "operator-guide: run scripts/operator-guide.sh --update-readme" >&2
+    exit 1
+  fi
+  echo "operator-guide: README.md's transcript is what the commands print"
+  ;;
+--update-readme)
+  awk -v t="$out" '/^<!-- transcript:start -->$/ {print; print "```console"; while ((getline line < t) > 0) print line; print "```"; skip = 1; next}
+       /^<!-- transcript:end -->$/ {skip = 0}
+       !skip' "$readme" >"$work/README.md"
+  cp "$work/README.md" "$readme"
   echo "README.md updated"
-else
+  ;;
+"")
   cat "$out"
-fi
+  ;;
+*)
+  echo "usage: scripts/operator-guide.sh [--check | --update-readme]" >&2
+  exit 2
+  ;;
+esac

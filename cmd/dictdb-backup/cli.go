@@ -6,9 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,22 +23,21 @@ import (
 	"github.com/dictdb/dictdb-go/restore"
 	"github.com/dictdb/dictdb-go/sink"
 	_ "github.com/dictdb/dictdb-go/sink/all" // every sink scheme
+	"github.com/dictdb/dictdb-go/sink/local"
 )
 
-// Exit codes.
+// The environment variables the CLI reads.
 const (
-	exitOK       = 0 // success
-	exitProblems = 1 // verify (or inspect, or copy's verification) found problems
-	exitUsage    = 2 // bad command, flags, arguments or sink URL
-	exitFailed   = 3 // the operation failed
-	exitStopped  = 5 // cancelled (interrupted) or timed out
+	// passphraseEnv holds the passphrase of passphrase-encrypted backups.
+	passphraseEnv = "DICTDB_PASSPHRASE"
+	// urlEnv holds the location used when a command is given none.
+	urlEnv = "DICTDB_BACKUP_URL"
+	// identityEnv names an age identity file, used when no --identity is
+	// given.
+	identityEnv = "DICTDB_IDENTITY_FILE"
 )
 
-// passphraseEnv names the environment variable holding the passphrase of
-// passphrase-encrypted backups.
-const passphraseEnv = "DICTDB_PASSPHRASE"
-
-// exitError carries the exit code of an error other than exitFailed.
+// exitError carries the exit code of an error other than exitAccess.
 type exitError struct {
 	code int
 	err  error
@@ -52,6 +56,11 @@ func problemsErrorf(format string, args ...any) error {
 	return &exitError{code: exitProblems, err: fmt.Errorf(format, args...)}
 }
 
+// nothingErrorf returns an error that exits with exitNothing.
+func nothingErrorf(format string, args ...any) error {
+	return &exitError{code: exitNothing, err: fmt.Errorf(format, args...)}
+}
+
 // command is one subcommand.
 type command struct {
 	name     string
@@ -59,14 +68,17 @@ type command struct {
 	summary  string // one line
 	help     string // what it does, then examples
 	nargs    int    // the number of positional arguments
+	location bool   // the first argument is a location, which DICTDB_BACKUP_URL may give
 	jsonFlag bool   // takes --json
+	progress bool   // takes --progress
+	bare     bool   // takes none of the flags every other command takes
 	// flags registers the command's own flags and returns the function
 	// that runs it.
 	flags func(fs *flag.FlagSet) func(ctx context.Context, a *app, args []string) error
 }
 
 // commands, in the order of the usage text.
-var commands = []*command{listCommand, verifyCommand, restoreCommand, pruneCommand, inspectCommand, copyCommand}
+var commands = []*command{listCommand, verifyCommand, restoreCommand, pruneCommand, inspectCommand, copyCommand, versionCommand}
 
 func lookup(name string) *command {
 	for _, c := range commands {
@@ -80,16 +92,50 @@ func lookup(name string) *command {
 // common holds the flags every command takes.
 type common struct {
 	identities stringList
-	timeout    time.Duration
+	timeout    seconds
 	json       bool
+	progress   string
 }
 
-func (c *common) register(fs *flag.FlagSet, withJSON bool) {
-	fs.Var(&c.identities, "identity", "age identity `FILE` that opens encrypted backups (repeatable)")
-	fs.DurationVar(&c.timeout, "timeout", c.timeout, "give up after `D` (e.g. 30s, 10m; default: no limit)")
-	if withJSON {
+func (c *common) register(fs *flag.FlagSet, cmd *command) {
+	if cmd != nil && cmd.bare {
+		return
+	}
+	fs.Var(&c.identities, "identity", "age identity `FILE` that opens encrypted backups (repeatable; default: $"+identityEnv+")")
+	fs.Var(&c.timeout, "timeout", "give up after `D`: a duration (30s, 10m) or seconds (90) (default: no limit)")
+	if cmd == nil {
+		return
+	}
+	if cmd.jsonFlag {
 		fs.BoolVar(&c.json, "json", c.json, "print JSON instead of text")
 	}
+	if cmd.progress {
+		if c.progress == "" {
+			c.progress = progressAuto
+		}
+		fs.StringVar(&c.progress, "progress", c.progress, "`MODE` of the progress bars on stderr: auto (on a terminal), always or never")
+	}
+}
+
+// seconds is a duration flag that also takes a number of seconds.
+type seconds time.Duration
+
+func (s *seconds) String() string { return time.Duration(*s).String() }
+
+func (s *seconds) Set(v string) error {
+	if f, err := strconv.ParseFloat(v, 64); err == nil && !strings.ContainsAny(v, "eEnN") {
+		if f < 0 || f > float64(math.MaxInt64)/float64(time.Second) {
+			return fmt.Errorf("want a duration (30s, 10m) or seconds (90), got %q", v)
+		}
+		*s = seconds(f * float64(time.Second))
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("want a duration (30s, 10m) or seconds (90), got %q", v)
+	}
+	*s = seconds(d)
+	return nil
 }
 
 // stringList is a repeatable string flag.
@@ -103,6 +149,9 @@ type app struct {
 	cmd            *command
 	stdout, stderr io.Writer
 	json           bool
+	progress       bool            // show progress bars on stderr
+	envLocation    string          // the location DICTDB_BACKUP_URL gave, if it gave one
+	onFail         func(err error) // if set, called with the error the command ends with
 	identities     []age.Identity
 	secrets        []string // never printed: scrub replaces them
 }
@@ -141,7 +190,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var c common
 	top := flag.NewFlagSet("dictdb-backup", flag.ContinueOnError)
 	top.SetOutput(io.Discard)
-	c.register(top, false)
+	c.register(top, nil)
 	if err := top.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printUsage(stdout)
@@ -171,6 +220,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cmd == nil {
 		return usage(stderr, nil, fmt.Errorf("unknown command %q", name))
 	}
+	if cmd.bare && (len(c.identities) > 0 || c.timeout != 0) {
+		return usage(stderr, cmd, fmt.Errorf("%s takes no --identity nor --timeout", cmd.name))
+	}
 	fs, runCmd := newFlagSet(cmd, &c)
 	pos, err := parseInterspersed(fs, rest)
 	if err != nil {
@@ -180,20 +232,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return usage(stderr, cmd, err)
 	}
-	if len(pos) != cmd.nargs {
-		return usage(stderr, cmd, fmt.Errorf("want %d argument(s) (%s), got %d", cmd.nargs, cmd.args, len(pos)))
-	}
-
 	a := &app{cmd: cmd, stdout: stdout, stderr: stderr, json: c.json}
-	if err := a.loadIdentities(c.identities); err != nil {
-		return a.fail(err)
+	if cmd.location && len(pos) == cmd.nargs-1 {
+		if loc := os.Getenv(urlEnv); loc != "" {
+			pos = append([]string{loc}, pos...)
+			a.envLocation = loc
+		}
 	}
-	if c.timeout < 0 {
-		return usage(stderr, cmd, fmt.Errorf("--timeout must not be negative"))
+	if len(pos) != cmd.nargs {
+		err := fmt.Errorf("want %d argument(s) (%s), got %d", cmd.nargs, cmd.args, len(pos))
+		if cmd.location {
+			err = fmt.Errorf("%w; %s gives the first when it is set", err, urlEnv)
+		}
+		return usage(stderr, cmd, err)
 	}
-	if c.timeout > 0 {
+	switch c.progress {
+	case "", progressAuto, progressAlways, progressNever:
+		a.progress = wantProgress(c.progress, stderr)
+	default:
+		return usage(stderr, cmd, fmt.Errorf("--progress: want auto, always or never, got %q", c.progress))
+	}
+	if !cmd.bare {
+		if err := a.loadIdentities(c.identities); err != nil {
+			return a.fail(err)
+		}
+	}
+	timeout := time.Duration(c.timeout)
+	if timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
 	err = runCmd(ctx, a, pos)
@@ -201,10 +268,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// Whatever the operation made of it, the cause is the context:
 		// never report it as damage.
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			err = &exitError{code: exitStopped, err: fmt.Errorf("timed out after %v (the backups were not found damaged)", c.timeout)}
+			err = &exitError{code: exitStopped, err: fmt.Errorf("timed out after %v (the backups were not found damaged)", timeout)}
 		} else {
 			err = &exitError{code: exitStopped, err: errors.New("interrupted (the backups were not found damaged)")}
 		}
+	}
+	if err != nil && a.onFail != nil {
+		a.onFail(err)
 	}
 	return a.fail(err)
 }
@@ -219,12 +289,12 @@ func (a *app) fail(err error) int {
 	if err == nil {
 		return exitOK
 	}
-	code := exitFailed
+	code := exitAccess
 	var ee *exitError
 	if errors.As(err, &ee) {
 		code = ee.code
 	}
-	fmt.Fprintln(a.stderr, a.scrub("dictdb-backup "+a.cmd.name+": "+err.Error()))
+	fmt.Fprintln(a.stderr, a.scrub("dictdb-backup "+a.cmd.name+": "+message(err)))
 	if code == exitUsage {
 		fmt.Fprintf(a.stderr, "Run 'dictdb-backup %s --help' for usage.\n", a.cmd.name)
 	}
@@ -244,8 +314,14 @@ func usage(stderr io.Writer, cmd *command, err error) int {
 func newFlagSet(cmd *command, c *common) (*flag.FlagSet, func(ctx context.Context, a *app, args []string) error) {
 	fs := flag.NewFlagSet("dictdb-backup "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	c.register(fs, cmd.jsonFlag)
+	c.register(fs, cmd)
 	return fs, cmd.flags(fs)
+}
+
+// message returns the text of err as the CLI prints it: without the
+// "restore: " the library puts first, since the CLI names the command.
+func message(err error) string {
+	return strings.TrimPrefix(err.Error(), "restore: ")
 }
 
 // parseInterspersed parses flags that may come before, between or after
@@ -268,18 +344,25 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// loadIdentities reads the identity files and the passphrase.
+// loadIdentities reads the identity files (DICTDB_IDENTITY_FILE's when
+// none is given) and the passphrase.
 func (a *app) loadIdentities(files []string) error {
+	what := "--identity"
+	if len(files) == 0 {
+		if f := os.Getenv(identityEnv); f != "" {
+			files, what = []string{f}, identityEnv
+		}
+	}
 	for _, f := range files {
 		fh, err := os.Open(f)
 		if err != nil {
-			return usageErrorf("--identity: %v", err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		ids, err := age.ParseIdentities(fh)
 		fh.Close()
 		if err != nil {
 			// age's errors never quote key material.
-			return usageErrorf("--identity %s: not an age identity file: %v", f, err)
+			return usageErrorf("%s %s: not an age identity file: %v", what, f, err)
 		}
 		a.identities = append(a.identities, ids...)
 	}
@@ -300,10 +383,39 @@ type store struct {
 	url string // redacted
 }
 
-// open opens the sink rawURL names. With mustExist, a local directory that
-// does not exist is an error rather than created.
-func (a *app) open(ctx context.Context, rawURL string, mustExist bool) (*store, error) {
-	u, err := sink.Parse(rawURL) // its error does not quote the URL
+// open opens the location loc: a sink URL, or the path of a local
+// directory (anything without a scheme: backups, ./backups, /var/backups).
+// With mustExist, a local directory that does not exist is an error
+// (exitNothing) rather than created.
+func (a *app) open(ctx context.Context, loc string, mustExist bool) (*store, error) {
+	s, err := a.openLocation(ctx, loc, mustExist)
+	if err != nil && loc == a.envLocation {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return nil, &exitError{code: ee.code, err: fmt.Errorf("%s: %w", urlEnv, ee.err)}
+		}
+		return nil, fmt.Errorf("%s: %w", urlEnv, err)
+	}
+	return s, err
+}
+
+func (a *app) openLocation(ctx context.Context, loc string, mustExist bool) (*store, error) {
+	if loc == "" {
+		return nil, usageErrorf("empty location: give a directory or a sink URL")
+	}
+	if isPath(loc) {
+		if mustExist {
+			if err := checkDir(loc, loc); err != nil {
+				return nil, err
+			}
+		}
+		s, err := local.New(loc)
+		if err != nil {
+			return nil, err
+		}
+		return &store{Sink: s, url: loc}, nil
+	}
+	u, err := sink.Parse(loc) // its error does not quote the URL
 	if err != nil {
 		return nil, usageErrorf("invalid sink URL: %s", strings.TrimPrefix(err.Error(), "sink: invalid URL: "))
 	}
@@ -316,36 +428,54 @@ func (a *app) open(ctx context.Context, rawURL string, mustExist bool) (*store, 
 	if u.Opaque == "" && u.Host == "" && u.Path == "" && !strings.Contains(shown, "//") {
 		shown = strings.Replace(shown, ":", "://", 1) // mem:// rather than mem:
 	}
-	if shown != rawURL {
-		a.secrets = append(a.secrets, rawURL)
+	if shown != loc {
+		a.secrets = append(a.secrets, loc)
 	}
 	shown = a.scrub(shown)
-	if u.Scheme == "" {
-		return nil, usageErrorf("sink URL %s has no scheme (supported: %s; a local directory is file:///abs/dir or file://./rel/dir)", shown, strings.Join(sink.Schemes(), ", "))
-	}
 	known := false
 	for _, s := range sink.Schemes() {
 		known = known || s == u.Scheme
 	}
 	if !known {
-		return nil, usageErrorf("unknown scheme %q in sink URL %s (supported: %s)", u.Scheme, shown, strings.Join(sink.Schemes(), ", "))
+		return nil, usageErrorf("unknown scheme %q in sink URL %s (supported: %s; a local directory needs none: ./backups, /var/backups)", u.Scheme, shown, strings.Join(sink.Schemes(), ", "))
 	}
 	if mustExist && u.Scheme == "file" && u.User == nil { // else sink.Open refuses the credentials
 		if dir := localDir(u); dir != "" {
-			fi, err := os.Stat(filepath.FromSlash(dir))
-			switch {
-			case err != nil:
-				return nil, fmt.Errorf("%s: %w", shown, err)
-			case !fi.IsDir():
-				return nil, fmt.Errorf("%s: %s is not a directory", shown, dir)
+			if err := checkDir(filepath.FromSlash(dir), shown); err != nil {
+				return nil, err
 			}
 		}
 	}
-	s, err := sink.Open(ctx, rawURL)
+	s, err := sink.Open(ctx, loc)
 	if err != nil {
 		return nil, usageErrorf("%w", err)
 	}
 	return &store{Sink: s, url: shown}, nil
+}
+
+// schemeRE matches the scheme of a URL (RFC 3986).
+var schemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
+
+// isPath reports whether the location loc is the path of a local directory:
+// it has no scheme, as restic and Litestream read it. On Windows a drive
+// letter (C:) is not a scheme.
+func isPath(loc string) bool {
+	m := schemeRE.FindString(loc)
+	return m == "" || runtime.GOOS == "windows" && len(m) == 2
+}
+
+// checkDir checks that the local directory dir exists; shown names it.
+func checkDir(dir, shown string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nothingErrorf("%s: no such directory", shown)
+	case err != nil:
+		return fmt.Errorf("%s: %w", shown, err)
+	case !fi.IsDir():
+		return usageErrorf("%s is not a directory", shown)
+	}
+	return nil
 }
 
 // localDir returns the directory of a file:// URL, as sink/local reads it,
@@ -376,9 +506,17 @@ func backupObjects(ctx context.Context, s *store) ([]stored, error) {
 	return c.Objects(), nil
 }
 
+// nonEmpty fails with exitNothing when there are no backup objects.
+func nonEmpty(s *store, objs []stored) error {
+	if len(objs) == 0 {
+		return nothingErrorf("no backup objects in %s (is the location right?)", s.url)
+	}
+	return nil
+}
+
 // errNoIdentity explains what to do about encrypted backups.
 func errNoIdentity(s *store, key string) error {
-	return fmt.Errorf("%s: backups are encrypted (%s) and no identity was given: pass --identity FILE (an age identity file) or set %s", s.url, key, passphraseEnv)
+	return fmt.Errorf("%s: backups are encrypted (%s) and no identity was given: pass --identity FILE (an age identity file), or set %s or %s", s.url, key, identityEnv, passphraseEnv)
 }
 
 // needKeys fails when an object is encrypted and no identity was given.
@@ -395,14 +533,18 @@ func (a *app) needKeys(s *store, objs []stored) error {
 }
 
 // explain adds advice to an error of the restore package.
-func explain(err error) error {
+func explain(err error) error { return explainHint(err, "") }
+
+// explainHint is explain, with flags to give with --time to restore the
+// newest exact point on purpose.
+func explainHint(err error, flags string) error {
 	if errors.Is(err, restore.ErrNoKey) {
-		return fmt.Errorf("%w: no identity given opens it (check --identity and %s)", err, passphraseEnv)
+		return fmt.Errorf("%w: no identity given opens it (check --identity, %s and %s)", err, identityEnv, passphraseEnv)
 	}
 	var ue *restore.UnaccountedError
 	if errors.As(err, &ue) {
 		if ue.Newest != nil {
-			return &exitError{code: exitProblems, err: fmt.Errorf("%w\nto restore that point on purpose: --time %s", err, ue.Newest.Time.Format(time.RFC3339Nano))}
+			return &exitError{code: exitProblems, err: fmt.Errorf("%w\nto restore that point on purpose: %s--time %s", err, flags, formatTime(ue.Newest.Time))}
 		}
 		return &exitError{code: exitProblems, err: err}
 	}

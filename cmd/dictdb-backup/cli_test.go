@@ -23,21 +23,27 @@ import (
 func TestHelp(t *testing.T) {
 	r := runOK(t, "--help")
 	for _, want := range []string{
-		"Usage:", "Exit codes:", "0  success", "1  problems found", "2  usage error", "3  the operation failed",
-		"file:///var/backups/db1", "s3://", "endpoint=http://127.0.0.1:9000", "DICTDB_PASSPHRASE", "--identity FILE", "--timeout D",
+		"Usage:", "Exit codes:\n" + exitTable(), "./backups, backups, /var/backups/db1",
+		"file:///var/backups/db1", "s3://", "endpoint=http://127.0.0.1:9000", "DICTDB_PASSPHRASE", "DICTDB_BACKUP_URL",
+		"DICTDB_IDENTITY_FILE", "--identity FILE", "--timeout D", "--progress auto|always|never",
 	} {
 		assert.Contains(t, r.stdout, want)
 	}
 	for _, c := range commands {
-		assert.Contains(t, r.stdout, c.name)
+		assert.Contains(t, r.stdout, "  "+c.name+" ")
 		for _, args := range [][]string{{c.name, "--help"}, {"help", c.name}, {c.name, "-h"}} {
 			r := runOK(t, args...)
 			assert.Contains(t, r.stdout, "Usage: dictdb-backup "+c.name, args)
-			assert.Contains(t, r.stdout, "Examples:", args)
-			assert.Contains(t, r.stdout, "dictdb-backup "+c.name+" ", args)
-			assert.Contains(t, r.stdout, "--identity FILE", args)
-			assert.Contains(t, r.stdout, "Exit codes:", args)
+			assert.Contains(t, r.stdout, "Examples:\n  dictdb-backup "+c.name, args)
+			assert.Contains(t, r.stdout, "Exit codes: "+exitSummary()+"\n", args)
 			assert.Empty(t, r.stderr, args)
+			if c.bare {
+				assert.NotContains(t, r.stdout, "--identity", args)
+				continue
+			}
+			assert.Contains(t, r.stdout, "--identity FILE", args)
+			assert.Equal(t, c.progress, strings.Contains(r.stdout, "--progress MODE"), args)
+			assert.Equal(t, c.jsonFlag, strings.Contains(r.stdout, "--json\n"), args)
 		}
 	}
 	assert.Contains(t, runOK(t, "copy", "--help").stdout, "s3://")
@@ -56,19 +62,24 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"help", "frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"--bogus", "list", url}, "flag provided but not defined: -bogus"},
-		{[]string{"list"}, "want 1 argument(s) (<url>), got 0"},
+		{[]string{"list"}, "want 1 argument(s) (<location>), got 0; DICTDB_BACKUP_URL gives the first when it is set"},
 		{[]string{"list", url, url}, "want 1 argument(s)"},
 		{[]string{"list", url, "--bogus"}, "flag provided but not defined"},
-		{[]string{"restore", url, "--json", "--out", "x"}, "flag provided but not defined: -json"},
-		{[]string{"inspect", url}, "want 2 argument(s) (<url> <key>)"},
-		{[]string{"list", "no-scheme"}, "has no scheme"},
+		{[]string{"list", url, "--progress", "always"}, "flag provided but not defined: -progress"},
+		{[]string{"version", "--json"}, "flag provided but not defined: -json"},
+		{[]string{"version", "extra"}, "want 0 argument(s)"},
+		{[]string{"--timeout", "1m", "version"}, "version takes no --identity nor --timeout"},
+		{[]string{"inspect", url}, "want 2 argument(s) (<location> <key>)"},
+		{[]string{"list", ""}, "empty location"},
 		{[]string{"list", "ftp://host/x"}, `unknown scheme "ftp"`},
 		{[]string{"list", "file://" + filepath.ToSlash(dir) + "?region=x"}, `unknown query parameter "region"`},
 		{[]string{"list", "s3://[::1/p"}, "invalid sink URL"},
 		{[]string{"list", "--timeout", "soon", url}, "invalid value"},
-		{[]string{"list", "--identity", filepath.Join(dir, "missing.txt"), url}, "--identity"},
+		{[]string{"list", "--timeout", "-5", url}, "invalid value"},
 		{[]string{"restore", url}, "--out FILE is required"},
+		{[]string{"restore", url, "--out", "-", "--json"}, "--out - and --json both write to stdout"},
 		{[]string{"restore", url, "--out", "x", "--time", "yesterday"}, "want RFC 3339"},
+		{[]string{"restore", url, "--out", "x", "--time", "2026-12-01T10:00"}, "a date (2025-11-26, midnight UTC)"},
 		{[]string{"restore", url, "--out", "x", "--seq", "-1"}, "want a sequence number"},
 		{[]string{"restore", url, "--out", "x", "--seq", "1", "--time", "1"}, "not both"},
 		{[]string{"restore", url, "--out", "x", "--format", "xml"}, "--format"},
@@ -116,19 +127,21 @@ func TestListText(t *testing.T) {
 		}
 	}
 
-	// An empty directory: nothing to list, and it says so.
+	// An empty directory: nothing to list, exit 4, and it says so.
 	empty := t.TempDir()
-	r := runOK(t, "list", "file://"+empty)
+	r := cli(t, nil, "list", "file://"+empty)
+	assert.Equal(t, exitNothing, r.code, r)
 	assert.Empty(t, r.stdout)
-	assert.Contains(t, r.stderr, "no backup points in file://"+empty)
-	r = runOK(t, "list", "--json", "file://"+empty)
+	assert.Equal(t, "dictdb-backup list: no backup objects in file://"+empty+" (is the location right?)\n", r.stderr)
+	r = cli(t, nil, "list", "--json", "file://"+empty)
+	assert.Equal(t, exitNothing, r.code, r)
 	assert.Equal(t, "[]\n", r.stdout)
 
 	// A directory that does not exist is not created.
 	missing := filepath.Join(empty, "nope")
 	r = cli(t, nil, "list", "file://"+missing)
-	assert.Equal(t, exitFailed, r.code, r)
-	assert.Contains(t, r.stderr, "no such file or directory")
+	assert.Equal(t, exitNothing, r.code, r)
+	assert.Equal(t, "dictdb-backup list: file://"+missing+": no such directory\n", r.stderr)
 	assert.NoDirExists(t, missing)
 }
 
@@ -196,7 +209,7 @@ func TestRestore(t *testing.T) {
 
 	// Refuses to overwrite, unless --force.
 	r = cli(t, nil, "restore", f.url, "--out", file("latest.json"), "--seq", strconv.FormatUint(f.points[0].Seq, 10))
-	assert.Equal(t, exitFailed, r.code, r)
+	assert.Equal(t, exitAccess, r.code, r)
 	assert.Contains(t, r.stderr, "exists; pass --force to overwrite it")
 	f.requireRestored(t, file("latest.json"), dictdb.FormatJSON, last)
 	runOK(t, "restore", f.url, "--out", file("latest.json"), "--seq", strconv.FormatUint(f.points[0].Seq, 10), "--force")
@@ -235,24 +248,24 @@ func TestRestore(t *testing.T) {
 		f.requireRestored(t, name, format, last)
 	}
 
-	// Before the first backup, or below the first sequence number: exit 3, clearly.
+	// Before the first backup, or below the first sequence number: exit 4, clearly.
 	r = cli(t, nil, "restore", f.url, "--time", formatTime(f.points[0].Time.Add(-time.Microsecond)), "--out", file("none.json"))
-	assert.Equal(t, exitFailed, r.code, r)
+	assert.Equal(t, exitNothing, r.code, r)
 	assert.Contains(t, r.stderr, "no backup point at or before "+formatTime(f.points[0].Time.Add(-time.Microsecond)))
 	assert.Contains(t, r.stderr, "the oldest is "+f.points[0].Key)
 	assert.NoFileExists(t, file("none.json"))
 	r = cli(t, nil, "restore", f.url, "--seq", strconv.FormatUint(f.points[0].Seq-1, 10), "--out", file("none.json"))
-	assert.Equal(t, exitFailed, r.code, r)
+	assert.Equal(t, exitNothing, r.code, r)
 	assert.Contains(t, r.stderr, "no backup point with a sequence number at most")
 	assert.NoFileExists(t, file("none.json"))
 
 	// No backups at all.
 	empty := t.TempDir()
 	r = cli(t, nil, "restore", "file://"+empty, "--out", file("none.json"))
-	assert.Equal(t, exitFailed, r.code, r)
-	assert.Contains(t, r.stderr, "no backups in file://"+empty)
+	assert.Equal(t, exitNothing, r.code, r)
+	assert.Contains(t, r.stderr, "no backup objects in file://"+empty)
 	r = cli(t, nil, "restore", "file://"+filepath.Join(empty, "missing"), "--out", file("none.json"))
-	assert.Equal(t, exitFailed, r.code, r)
+	assert.Equal(t, exitNothing, r.code, r)
 	assert.NoDirExists(t, filepath.Join(empty, "missing"))
 	assert.NoFileExists(t, file("none.json"))
 
@@ -350,7 +363,7 @@ func TestPrune(t *testing.T) {
 	}
 	// The pruned chain's points are gone.
 	r = cli(t, nil, "restore", f.url, "--seq", strconv.FormatUint(f.points[2].Seq, 10), "--out", filepath.Join(out, "gone.json"))
-	assert.Equal(t, exitFailed, r.code, r)
+	assert.Equal(t, exitNothing, r.code, r)
 	runOK(t, "verify", f.url)
 }
 
@@ -386,15 +399,17 @@ func TestInspect(t *testing.T) {
 	golden(t, n, "inspect-delta.json", runOK(t, "inspect", "--json", f.url, delta).stdout)
 	golden(t, n, "inspect-delta3.json", runOK(t, "inspect", "--json", f.url, f.objects[4]).stdout)
 
-	// A missing object; a corrupt one (exit 1).
+	// A missing object (exit 4); a corrupt one (exit 1), named after the
+	// command, not after the library.
 	missing := strings.Replace(delta, "dictdb_delta_", "dictdb_delta_9", 1)
 	r = cli(t, nil, "inspect", f.url, missing)
-	assert.Equal(t, exitFailed, r.code, r)
-	assert.Contains(t, r.stderr, "no object "+missing+" in "+f.url)
+	assert.Equal(t, exitNothing, r.code, r)
+	assert.Equal(t, "dictdb-backup inspect: no object "+missing+" in "+f.url+"\n", r.stderr)
 	f.flipByte(t, delta)
 	r = cli(t, nil, "inspect", f.url, delta)
 	assert.Equal(t, exitProblems, r.code, r)
-	assert.Contains(t, r.stderr, delta)
+	assert.True(t, strings.HasPrefix(r.stderr, "dictdb-backup inspect: "+delta+": "), r.stderr)
+	assert.NotContains(t, r.stderr, "restore:")
 	assert.Empty(t, r.stdout)
 }
 
@@ -447,7 +462,7 @@ func TestCopy(t *testing.T) {
 	assert.Equal(t, src[:3], listJSON(dst2))
 
 	r = cli(t, nil, "copy", "--chain", "feedface", f.url, dst2)
-	assert.Equal(t, exitFailed, r.code, r)
+	assert.Equal(t, exitNothing, r.code, r)
 	assert.Contains(t, r.stderr, `no chain "feedface"`)
 
 	// A destination holding a corrupt object of the same size: skipped,
@@ -481,7 +496,7 @@ func TestEncrypted(t *testing.T) {
 		{"inspect", f.url, f.objects[0]}, {"prune", f.url, "--keep-last", "1"}, {"copy", f.url, "file://" + t.TempDir()},
 	} {
 		r := cli(t, nil, args...)
-		assert.Equal(t, exitFailed, r.code, "%v\n%s", args, r)
+		assert.Equal(t, exitAccess, r.code, "%v\n%s", args, r)
 		assert.Contains(t, r.stderr, "encrypted", args)
 		assert.Contains(t, r.stderr, "no identity", args)
 		assert.Contains(t, r.stderr, "--identity FILE", args)
@@ -511,7 +526,7 @@ func TestEncrypted(t *testing.T) {
 		{"list", f.url}, {"restore", f.url, "--out", filepath.Join(t.TempDir(), "x.json")}, {"inspect", f.url, f.objects[0]}, {"verify", f.url},
 	} {
 		r := cli(t, nil, append(args, "--identity", otherFile)...)
-		assert.Equal(t, exitFailed, r.code, "%v\n%s", args, r)
+		assert.Equal(t, exitAccess, r.code, "%v\n%s", args, r)
 		assert.Contains(t, r.stderr, "no identity given opens", args)
 		assert.NotContains(t, r.stdout+r.stderr, other.String())
 		assert.NotContains(t, r.stdout+r.stderr, id.String())
@@ -538,7 +553,7 @@ func TestPassphrase(t *testing.T) {
 	assert.NotContains(t, r.stdout+r.stderr, passphrase)
 
 	r = cli(t, []string{passphraseEnv + "=wrong-" + passphrase}, "verify", f.url)
-	assert.Equal(t, exitFailed, r.code, r)
+	assert.Equal(t, exitAccess, r.code, r)
 	assert.Contains(t, r.stderr, "no identity given opens")
 	assert.NotContains(t, r.stdout+r.stderr, passphrase)
 }
@@ -563,10 +578,10 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		args []string
 		code int
 	}{
-		{[]string{"list", "--timeout", "30s", deadS3}, exitFailed},
-		{[]string{"verify", "--json", "--timeout", "30s", deadS3}, exitFailed},
-		{[]string{"restore", "--timeout", "30s", deadS3, "--out", filepath.Join(t.TempDir(), "x.json")}, exitFailed},
-		{[]string{"copy", "--timeout", "30s", f.url, deadS3}, exitFailed},
+		{[]string{"list", "--timeout", "30s", deadS3}, exitAccess},
+		{[]string{"verify", "--json", "--timeout", "30s", deadS3}, exitAccess},
+		{[]string{"restore", "--timeout", "30s", deadS3, "--out", filepath.Join(t.TempDir(), "x.json")}, exitAccess},
+		{[]string{"copy", "--timeout", "30s", f.url, deadS3}, exitAccess},
 		{[]string{"list", "s3://bucket/prefix?secret_key=" + urlSecret}, exitUsage},
 		{[]string{"list", "s3://bucket/prefix?session_token=" + urlSecret + "&region=x"}, exitUsage},
 		{[]string{"list", "file://" + f.dir + "?password=" + urlSecret}, exitUsage},
@@ -598,7 +613,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		if last := tc.args[len(tc.args)-1]; strings.Contains(last, "://user:") && strings.Contains(last, "@bucket/") {
 			assert.Contains(t, r.stderr, "credentials in a URL are refused", tc.args)
 		}
-		if tc.code == exitFailed {
+		if tc.code == exitAccess {
 			assert.Contains(t, r.stderr, "s3://bucket/prefix?endpoint=http://127.0.0.1:1&region=us-east-1&retries=1&use_path_style=true", tc.args)
 		}
 	}
@@ -606,8 +621,11 @@ func TestSecretsNeverPrinted(t *testing.T) {
 
 func TestTimeout(t *testing.T) {
 	f := localFixture(t, backup.Options{})
-	for _, cmd := range []string{"verify", "list", "restore"} {
+	for _, cmd := range []string{"verify", "list", "restore", "prune"} {
 		args := []string{cmd, "--timeout", "1ns", f.url}
+		if cmd == "prune" {
+			args = []string{cmd, "--timeout", "0.000000001", f.url, "--keep-last", "1"} // seconds
+		}
 		if cmd == "restore" {
 			args = append(args, "--out", filepath.Join(t.TempDir(), "x.json"))
 		}
@@ -630,7 +648,7 @@ func TestListWarnsAboutUnrestorable(t *testing.T) {
 		assert.Contains(t, r.stderr, "warning: "+key+" is not a restorable point: "+notRestorable)
 		assert.NotContains(t, r.stdout, key)
 	}
-	assert.Contains(t, r.stderr, "warning: "+garbage+" is not a restorable point: restore: "+garbage)
+	assert.Contains(t, r.stderr, "warning: "+garbage+" is not a restorable point: "+garbage+": ")
 	assert.Equal(t, 3, strings.Count(r.stderr, "warning:"))
 
 	// verify counts them as problems.

@@ -13,9 +13,11 @@ import (
 
 var copyCommand = &command{
 	name:     "copy",
-	args:     "<src-url> <dst-url>",
+	args:     "<src> <dst>",
 	nargs:    2,
+	location: true,
 	jsonFlag: true,
+	progress: true,
 	summary:  "copy a chain (or every object) between sinks, then verify the copy",
 	help: `Copies backup objects from one sink to another byte for byte (they stay
 compressed and encrypted as they are), streaming, full backup first and then
@@ -31,12 +33,14 @@ unique prefix of one (as "list" shows it), or the key of its full backup.
 --all copies every backup object, restorable or not.
 
 Do not copy into a prefix a backup manager writes to: it would see objects it
-did not write and stop (backup.ErrOtherWriter).
+did not write and stop (backup.ErrOtherWriter). With DICTDB_BACKUP_URL set,
+the one argument is the destination. On a terminal (see --progress),
+progress bars on stderr show the bytes copied, then those verified.
 
 Examples:
-  dictdb-backup copy file:///var/backups/db1 's3://offsite/db1?region=eu-west-1'
-  dictdb-backup copy --chain 5c0e1a2b file:///var/backups/db1 file:///mnt/usb/db1
-  dictdb-backup copy --all 's3://dictdb/db1?endpoint=http://127.0.0.1:9000&use_path_style=true&region=us-east-1' file://./backups`,
+  dictdb-backup copy /var/backups/db1 's3://offsite/db1?region=eu-west-1'
+  dictdb-backup copy --chain 5c0e1a2b /var/backups/db1 /mnt/usb/db1
+  dictdb-backup copy --all 's3://dictdb/db1?endpoint=http://127.0.0.1:9000&use_path_style=true&region=us-east-1' ./backups`,
 	flags: func(fs *flag.FlagSet) func(ctx context.Context, a *app, args []string) error {
 		o := &copyOptions{}
 		fs.StringVar(&o.chain, "chain", "", "copy the chain `ID` (chain id, unique prefix, or key of its full backup)")
@@ -83,8 +87,8 @@ func runCopy(ctx context.Context, a *app, args []string, o *copyOptions) error {
 	if err != nil {
 		return err
 	}
-	if len(srcObjs) == 0 {
-		return fmt.Errorf("no backups in %s", src.url)
+	if err := nonEmpty(src, srcObjs); err != nil {
+		return err
 	}
 	// The chains are in the headers, and verifying the copy reads
 	// everything: both need the key.
@@ -134,6 +138,13 @@ func runCopy(ctx context.Context, a *app, args []string, o *copyOptions) error {
 		have[obj.Key] = obj.Size
 	}
 	out := copyJSON{Copied: []copiedJSON{}, Skipped: []copiedJSON{}, Points: []pointJSON{}, Problems: []problemJSON{}}
+	var total int64
+	for _, obj := range todo {
+		if size, ok := have[obj.Key]; !ok || size != obj.Size {
+			total += obj.Size
+		}
+	}
+	bar := a.bar("copying", total, "")
 	for _, obj := range todo {
 		if size, ok := have[obj.Key]; ok && size == obj.Size {
 			out.Skipped = append(out.Skipped, copiedJSON{Key: obj.Key, Size: obj.Size})
@@ -144,8 +155,9 @@ func runCopy(ctx context.Context, a *app, args []string, o *copyOptions) error {
 		} else if ok {
 			a.warnf("%s is in the destination with another size (%d bytes, not %d): replacing it", obj.Key, size, obj.Size)
 		}
-		n, err := copyObject(ctx, src, dst, obj)
+		n, err := copyObject(ctx, src, dst, obj, bar)
 		if err != nil {
+			bar.finish(false)
 			return err
 		}
 		out.Copied = append(out.Copied, copiedJSON{Key: obj.Key, Size: n})
@@ -155,7 +167,9 @@ func runCopy(ctx context.Context, a *app, args []string, o *copyOptions) error {
 		}
 	}
 
-	report, err := restore.Verify(ctx, dst, a.ropts()...)
+	bar.finish(true)
+
+	report, err := a.verify(ctx, dst, "verifying")
 	if err != nil {
 		return fmt.Errorf("verify the copy: %w", explain(err))
 	}
@@ -199,54 +213,15 @@ func runCopy(ctx context.Context, a *app, args []string, o *copyOptions) error {
 	return nil
 }
 
-// pickChain returns the key of the full backup of the chain to copy: the
-// newest, or the one id names.
-func pickChain(points []restore.Point, id string, src *store) (string, error) {
-	if id == "" {
-		for i := len(points) - 1; i >= 0; i-- {
-			if points[i].Kind == catalog.Full {
-				return points[i].Key, nil
-			}
-		}
-		return "", fmt.Errorf("no restorable backup in %s (run 'dictdb-backup verify')", src.url)
-	}
-	found := map[string]string{} // base -> chain
-	for _, p := range points {
-		if p.Kind != catalog.Full {
-			continue
-		}
-		if p.Key == id || p.Chain == id {
-			return p.Key, nil
-		}
-		if p.Chain != "" && strings.HasPrefix(p.Chain, id) {
-			found[p.Key] = p.Chain
-		}
-	}
-	switch len(found) {
-	case 0:
-		return "", fmt.Errorf("no chain %q in %s (see 'dictdb-backup list')", id, src.url)
-	case 1:
-		for base := range found {
-			return base, nil
-		}
-	}
-	var chains []string
-	for _, c := range found {
-		chains = append(chains, c)
-	}
-	sort.Strings(chains)
-	return "", usageErrorf("--chain %q is ambiguous: it starts %s", id, strings.Join(chains, ", "))
-}
-
 // copyObject streams one object from src to dst and returns its size.
-func copyObject(ctx context.Context, src, dst *store, obj stored) (int64, error) {
+func copyObject(ctx context.Context, src, dst *store, obj stored, bar *progress) (int64, error) {
 	rc, err := src.Get(ctx, obj.Key)
 	if err != nil {
 		return 0, fmt.Errorf("copy %s: %w", obj.Key, err)
 	}
 	defer rc.Close()
 	var n int64
-	cr := &countingReader{ReadCloser: rc, add: func(k int64) { n += k }}
+	cr := &countingReader{ReadCloser: rc, add: func(k int64) { n += k; bar.add(k) }}
 	if err := dst.Put(ctx, obj.Key, cr); err != nil {
 		return n, fmt.Errorf("copy %s: %w", obj.Key, err)
 	}

@@ -14,8 +14,9 @@ import (
 
 var inspectCommand = &command{
 	name:     "inspect",
-	args:     "<url> <key>",
+	args:     "<location> <key>",
 	nargs:    2,
+	location: true,
 	jsonFlag: true,
 	summary:  "show one object's header and a summary of its content",
 	help: `Reads one backup object through, as a restore would (decrypting, decompressing,
@@ -25,11 +26,13 @@ sequence range, timestamp), its size and, per table, the number of records
 (full backup) or of upserts and deletes (delta).
 
 Exit code 1 when the object is corrupt (checksum mismatch, truncated, header
-disagreeing with its name). --json prints the same as one object.
+disagreeing with its name), 4 when there is no such object. --json prints
+the same as one object. With DICTDB_BACKUP_URL set, the one argument is the
+key.
 
 Examples:
-  dictdb-backup inspect file:///var/backups/db1 dictdb_backup_1764160000_000001.json
-  dictdb-backup inspect --json --identity key.txt file:///var/backups/db1 dictdb_delta_1764160060_500000.json.zst.age`,
+  dictdb-backup inspect /var/backups/db1 dictdb_backup_1764160000_000001.json
+  dictdb-backup inspect --json --identity key.txt /var/backups/db1 dictdb_delta_1764160060_500000.json.zst.age`,
 	flags: func(fs *flag.FlagSet) func(ctx context.Context, a *app, args []string) error {
 		return runInspect
 	},
@@ -89,7 +92,7 @@ func runInspect(ctx context.Context, a *app, args []string) error {
 	case errors.Is(err, restore.ErrNoKey):
 		return explain(err)
 	case errors.Is(err, sink.ErrNotFound):
-		return fmt.Errorf("no object %s in %s", key, s.url)
+		return nothingErrorf("no object %s in %s", key, s.url)
 	case err != nil && ctx.Err() == nil && errors.Is(err, restore.ErrCorrupt):
 		return problemsErrorf("%v", err)
 	case err != nil:
@@ -109,6 +112,10 @@ func toInspectJSON(info *restore.ObjectInfo) inspectJSON {
 		Chain: info.Chain, Base: info.Base, FromSeq: info.FromSeq, Seq: info.Seq,
 		Tables: []tableJSON{}, Dropped: append([]string{}, info.Dropped...), info: info,
 	}
+	if out.Compression == "" {
+		out.Compression = "none"
+	}
+	out.Encryption = "none"
 	if info.Encrypted {
 		out.Encryption = "age"
 	}
@@ -140,12 +147,6 @@ func writeInspect(a *app, o inspectJSON) error {
 	info := o.info
 	w := a.stdout
 	tw := newTable(w)
-	orNone := func(s string) string {
-		if s == "" {
-			return "none"
-		}
-		return s
-	}
 	row(tw, "key", o.Key)
 	row(tw, "kind", o.Kind)
 	row(tw, "time", o.Time)
@@ -155,8 +156,8 @@ func writeInspect(a *app, o inspectJSON) error {
 	} else {
 		row(tw, "format", fmt.Sprintf("version %d, codec %s", o.FormatVersion, o.Codec))
 	}
-	row(tw, "compression", orNone(o.Compression))
-	row(tw, "encryption", orNone(o.Encryption))
+	row(tw, "compression", o.Compression)
+	row(tw, "encryption", o.Encryption)
 	if !info.Legacy {
 		row(tw, "chain", o.Chain)
 		if info.Kind == catalog.Delta {

@@ -154,7 +154,7 @@ func TestMinIOEncrypted(t *testing.T) {
 		Encryption:  &backup.Encryption{Recipients: []age.Recipient{id.Recipient()}},
 	}, id)
 	r := cli(t, nil, "list", f.url)
-	assert.Equal(t, exitFailed, r.code, r)
+	assert.Equal(t, exitAccess, r.code, r)
 	assert.Contains(t, r.stderr, "encrypted")
 	assert.Contains(t, r.stderr, "no identity")
 	noSecrets(t, r)

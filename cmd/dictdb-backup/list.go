@@ -10,8 +10,9 @@ import (
 
 var listCommand = &command{
 	name:     "list",
-	args:     "<url>",
+	args:     "<location>",
 	nargs:    1,
+	location: true,
 	jsonFlag: true,
 	summary:  "list the restorable backup points",
 	help: `Lists every restorable point, oldest first: each full backup and each delta
@@ -23,12 +24,13 @@ Columns: TIME (UTC, from the object's name), KIND (full or delta), SEQ (the
 database's sequence number at that point; "-" for Python-written backups),
 SIZE (as stored), CHAIN (the first 8 characters of the chain id), KEY.
 --json prints an array of {key, kind, time, seq, size, chain, base}, where
-size is in bytes and base is the full backup the point builds on.
+size is in bytes and base is the full backup the point builds on. Exit code
+4 when the location holds no backup objects (--json prints []).
 
 Examples:
-  dictdb-backup list file:///var/backups/db1
+  dictdb-backup list /var/backups/db1
   dictdb-backup list --json 's3://dictdb/db1?endpoint=http://127.0.0.1:9000&use_path_style=true&region=us-east-1'
-  dictdb-backup list --identity key.txt file://./backups`,
+  DICTDB_BACKUP_URL=./backups DICTDB_IDENTITY_FILE=key.txt dictdb-backup list`,
 	flags: func(fs *flag.FlagSet) func(ctx context.Context, a *app, args []string) error {
 		return runList
 	},
@@ -43,6 +45,14 @@ func runList(ctx context.Context, a *app, args []string) error {
 	objs, err := backupObjects(ctx, s)
 	if err != nil {
 		return err
+	}
+	if len(objs) == 0 {
+		if a.json {
+			if err := writeJSON(a.stdout, []pointJSON{}); err != nil {
+				return err
+			}
+		}
+		return nonEmpty(s, objs)
 	}
 	if err := a.needKeys(s, objs); err != nil {
 		return err
@@ -84,7 +94,7 @@ func (a *app) explainUnlisted(ctx context.Context, s *store, objs []stored, poin
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case err != nil:
-			a.warnf("%s is not a restorable point: %v", o.Key, err)
+			a.warnf("%s is not a restorable point: %s", o.Key, message(err))
 		default:
 			a.warnf("%s is not a restorable point: %s", o.Key, notRestorable)
 		}

@@ -11,9 +11,11 @@ import (
 
 var pruneCommand = &command{
 	name:     "prune",
-	args:     "<url>",
+	args:     "<location>",
 	nargs:    1,
+	location: true,
 	jsonFlag: true,
+	progress: true,
 	summary:  "delete the backups a retention policy does not keep (dry run unless --yes)",
 	help: `Applies a retention policy (backup.Prune): it keeps the newest --keep-last N
 points, the newest point of each of the last --keep-daily N days and of each
@@ -25,11 +27,16 @@ place (unreadable, orphan, after a gap): those are kept, with the reason.
 Without --yes it is a dry run: it prints what it would keep and delete and
 deletes nothing. Give at least one --keep-* flag.
 --json prints {dry_run, kept: [points], retained: [{key, reason, error}],
-deleted: [keys], bytes}.
+deleted: [keys], bytes}. Exit code 4 when the location holds no backup
+objects.
+
+On a terminal (see --progress), progress bars on stderr show the headers
+read and, with --yes, the bytes deleted; for the second bar's total, prune
+first plans the deletion as a dry run does (reading the headers twice).
 
 Examples:
-  dictdb-backup prune file:///var/backups/db1 --keep-last 10 --keep-daily 7
-  dictdb-backup prune file:///var/backups/db1 --keep-last 10 --keep-daily 7 --keep-weekly 4 --yes`,
+  dictdb-backup prune /var/backups/db1 --keep-last 10 --keep-daily 7
+  dictdb-backup prune /var/backups/db1 --keep-last 10 --keep-daily 7 --keep-weekly 4 --yes`,
 	flags: func(fs *flag.FlagSet) func(ctx context.Context, a *app, args []string) error {
 		o := &pruneOptions{}
 		fs.IntVar(&o.r.KeepLast, "keep-last", 0, "keep the newest `N` points")
@@ -75,10 +82,13 @@ func runPrune(ctx context.Context, a *app, args []string, o *pruneOptions) error
 	if err != nil {
 		return err
 	}
+	if err := nonEmpty(s, objs); err != nil {
+		return err
+	}
 	if err := a.needKeys(s, objs); err != nil {
 		return err
 	}
-	res, perr := backup.Prune(ctx, s, o.r, backup.PruneOptions{DryRun: !o.yes, Identities: a.identities, Now: time.Now()})
+	res, perr := a.prune(ctx, s, objs, o)
 	if res == nil {
 		return explain(perr)
 	}
@@ -102,6 +112,34 @@ func runPrune(ctx context.Context, a *app, args []string, o *pruneOptions) error
 		return perr
 	}
 	return nil
+}
+
+// prune runs backup.Prune, with progress bars of the headers read and the
+// bytes deleted.
+func (a *app) prune(ctx context.Context, s *store, objs []stored, o *pruneOptions) (*backup.PruneResult, error) {
+	opts := backup.PruneOptions{DryRun: !o.yes, Identities: a.identities, Now: time.Now()}
+	if !a.progress {
+		return backup.Prune(ctx, s, o.r, opts)
+	}
+	sizes := map[string]int64{}
+	for _, obj := range objs {
+		sizes[obj.Key] = obj.Size
+	}
+	ops := &opSink{Sink: s, sizes: sizes, seen: map[string]bool{}}
+	if o.yes {
+		// A dry run first, for the total of the bar of what is deleted.
+		plan := &opSink{Sink: s, gets: a.bar("planning", int64(len(objs)), "headers"), seen: map[string]bool{}}
+		dry, err := backup.Prune(ctx, plan, o.r, backup.PruneOptions{DryRun: true, Identities: a.identities, Now: opts.Now})
+		plan.finish(err == nil)
+		if err != nil {
+			return dry, err
+		}
+		ops.deletes = func() *progress { return a.bar("deleting", dry.Bytes, "") }
+	}
+	ops.gets = a.bar("reading headers", int64(len(objs)), "headers")
+	res, err := backup.Prune(ctx, ops, o.r, opts)
+	ops.finish(err == nil)
+	return res, err
 }
 
 // writePrune prints every backup object with what happens to it, in time

@@ -8,7 +8,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"runtime"
-	"sort"
 	"time"
 
 	"github.com/dictdb/dictdb-go/backup"
@@ -165,16 +164,17 @@ func (b *bench) heap() error {
 	return s.clear(b.ctx)
 }
 
-// newest returns the key and content of the newest backup object in s.
+// newest returns the key and content of the newest backup object in s
+// (not the manager's lease, which shares the prefix).
 func newest(ctx context.Context, s sink.Sink) (string, []byte, error) {
-	objs, err := s.List(ctx, catalog.CommonPrefix)
+	c, err := catalog.Read(ctx, s, catalog.Options{})
 	if err != nil {
 		return "", nil, err
 	}
+	objs := c.Objects()
 	if len(objs) == 0 {
 		return "", nil, fmt.Errorf("no backup in the sink")
 	}
-	sort.Slice(objs, func(i, j int) bool { return objs[i].Key < objs[j].Key })
 	key := objs[len(objs)-1].Key
 	data, err := readAll(ctx, s, key)
 	return key, data, err

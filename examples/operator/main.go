@@ -4,11 +4,14 @@
 // metrics. It leaves the backups in place for the dictdb-backup CLI to
 // list, verify, restore and prune.
 //
-//	go run ./examples/operator [-dir ./ops] [-url s3://bucket/db1?endpoint=...] [-key ./ops/key.txt]
+//	go run ./examples/operator [-dir ./ops] [-url s3://bucket/db1?endpoint=...] [-key ./ops/key.txt] [-start 2026-01-05T09:00:00Z]
 //
 // The backups go to <dir>/primary and to -url if given, else to
-// <dir>/secondary. The age identity is written to -key (default
-// <dir>/key.txt) unless it exists; give it to dictdb-backup with --identity.
+// <dir>/secondary; -dir is a plain path, relative or absolute. The age
+// identity is written to -key (default <dir>/key.txt) unless it exists;
+// give it to dictdb-backup with --identity. -start fixes the clock that
+// names the backups: the first batch is written at that time and each
+// next one 10 minutes later, so that the output is the same on every run.
 package main
 
 import (
@@ -16,11 +19,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"filippo.io/age"
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,25 +43,60 @@ func main() {
 	dir := flag.String("dir", "./ops", "working directory: the local backups and the key")
 	url := flag.String("url", "", "second sink URL (default: <dir>/secondary)")
 	keyFile := flag.String("key", "", "age identity file (default: <dir>/key.txt; created if missing)")
+	start := flag.String("start", "", "fixed clock: the time of the first batch (RFC 3339); each next batch 10 minutes later (default: the real clock)")
 	flag.Parse()
 	if *keyFile == "" {
 		*keyFile = filepath.Join(*dir, "key.txt")
 	}
-	if err := run(context.Background(), *dir, *url, *keyFile); err != nil {
+	clock := &batchClock{}
+	if *start != "" {
+		t, err := time.Parse(time.RFC3339, *start)
+		if err != nil {
+			slog.Error("operator example: -start: want RFC 3339, like 2026-01-05T09:00:00Z", "err", err)
+			os.Exit(2)
+		}
+		clock.start = t.UTC()
+	}
+	if err := run(context.Background(), os.Stdout, *dir, *url, *keyFile, clock); err != nil {
 		slog.Error("operator example failed", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, dir, url, keyFile string) error {
+// batchClock is the manager's clock: the real one, or with a start time,
+// start plus 10 minutes per batch.
+type batchClock struct {
+	start time.Time
+	batch atomic.Int64
+}
+
+// now is backup.Options.Now; nil with no start time (the real clock).
+func (c *batchClock) now() func() time.Time {
+	if c.start.IsZero() {
+		return nil
+	}
+	return func() time.Time { return c.start.Add(time.Duration(c.batch.Load()) * 10 * time.Minute) }
+}
+
+// fileURL returns the file:// URL of the local directory dir, relative
+// (file://./ops/primary) or absolute (file:///var/ops/primary) as dir is.
+func fileURL(dir string) string {
+	dir = filepath.ToSlash(filepath.Clean(dir))
+	if !strings.HasPrefix(dir, "/") && dir != ".." && !strings.HasPrefix(dir, "../") {
+		dir = "./" + dir
+	}
+	return "file://" + dir
+}
+
+func run(ctx context.Context, out io.Writer, dir, url, keyFile string, clock *batchClock) error {
 	id, err := loadOrCreateKey(keyFile)
 	if err != nil {
 		return err
 	}
 	if url == "" {
-		url = "file://" + filepath.Join(dir, "secondary")
+		url = fileURL(filepath.Join(dir, "secondary"))
 	}
-	primary, err := sink.OpenNamed(ctx, "file://"+filepath.Join(dir, "primary"))
+	primary, err := sink.OpenNamed(ctx, fileURL(filepath.Join(dir, "primary")))
 	if err != nil {
 		return err
 	}
@@ -96,6 +137,7 @@ func run(ctx context.Context, dir, url, keyFile string) error {
 		Retention: backup.Retention{KeepLast: 3},
 		Logger:    slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		OnBackup:  pm.Observe,
+		Now:       clock.now(),
 	})
 	if err != nil {
 		return err
@@ -105,6 +147,7 @@ func run(ctx context.Context, dir, url, keyFile string) error {
 	// Three chains of a full backup and three deltas, one batch of orders
 	// each; retention keeps the last three points and what they need.
 	for batch := 0; batch < 12; batch++ {
+		clock.batch.Store(int64(batch))
 		for i := 0; i < 500; i++ {
 			id := int64(batch*500 + i)
 			if _, err := orders.Upsert(dictdb.Record{"id": id, "customer": fmt.Sprintf("c%03d", id%97), "total": float64(id%1000) / 10}); err != nil {
@@ -117,7 +160,7 @@ func run(ctx context.Context, dir, url, keyFile string) error {
 	}
 
 	st := m.Stats()
-	fmt.Printf("backups: %d (%d full), %d bytes written, %d pruned, last %s %s\n",
+	fmt.Fprintf(out, "backups: %d (%d full), %d bytes written, %d pruned, last %s %s\n",
 		st.Backups, st.FullBackups, st.BytesWritten, st.Pruned, st.LastKind, st.LastKey)
 	families, err := reg.Gather()
 	if err != nil {
@@ -130,7 +173,7 @@ func run(ctx context.Context, dir, url, keyFile string) error {
 				for _, l := range mf.GetLabel() {
 					labels = append(labels, l.GetName()+"="+l.GetValue())
 				}
-				fmt.Printf("%s{%s} %v\n", f.GetName(), strings.Join(labels, ","), mf.GetCounter().GetValue())
+				fmt.Fprintf(out, "%s{%s} %v\n", f.GetName(), strings.Join(labels, ","), mf.GetCounter().GetValue())
 			}
 		}
 	}
@@ -151,7 +194,7 @@ func run(ctx context.Context, dir, url, keyFile string) error {
 		if _, err := restore.Latest(ctx, n.Sink); !errors.Is(err, restore.ErrNoKey) {
 			return fmt.Errorf("%s: restore without the key: %v, want ErrNoKey", n.Name, err)
 		}
-		fmt.Printf("%s: restored %d orders, identical to the live data\n", n.Name, gotOrders.Count())
+		fmt.Fprintf(out, "%s: restored %d orders, identical to the live data\n", n.Name, gotOrders.Count())
 	}
 	return nil
 }
