@@ -33,6 +33,6 @@ func ExampleOpen() {
 	fmt.Println(err)
 	// Output:
 	// hello
-	// sink: open s3://bucket/db1?region=eu-west-1&regoin=xxxxx: unknown query parameter "regoin" for s3:// URLs (supported: checksums, endpoint, kms_key_id, part_size, profile, region, sse, use_path_style)
+	// sink: open s3://bucket/db1?region=eu-west-1&regoin=xxxxx: unknown query parameter "regoin" for s3:// URLs (supported: checksums, endpoint, kms_key_id, part_size, profile, region, retries, sse, use_path_style)
 	// sink: mem://xxxxx:xxxxx@: credentials in a URL are refused: mem:// URLs take no credentials; backends that need some read them from the environment
 }

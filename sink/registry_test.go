@@ -43,7 +43,7 @@ func TestOpenErrors(t *testing.T) {
 		{"mem://?size=1", `unknown query parameter "size"`},
 		{"file:///tmp/x?sync=false", `unknown query parameter "sync"`},
 		{"s3://bucket?endpont=http://x", `unknown query parameter "endpont"`},
-		{"s3://bucket?endpont=http://x", "endpoint, kms_key_id, part_size, profile, region, sse, use_path_style"},
+		{"s3://bucket?endpont=http://x", "endpoint, kms_key_id, part_size, profile, region, retries, sse, use_path_style"},
 		{"s3://bucket?use_path_style=maybe", "use_path_style"},
 		{"s3://bucket?sse=rot13", "sse"},
 		{"s3://bucket?kms_key_id=k", "kms_key_id needs sse=aws:kms"},

@@ -48,6 +48,10 @@ type ObjectInfo struct {
 // ErrNotFound is returned (wrapped) when an object does not exist.
 var ErrNotFound = errors.New("sink: object not found")
 
+// ErrNoBucket is returned (wrapped) by object-store sinks when the bucket
+// or container their URL names does not exist.
+var ErrNoBucket = errors.New("sink: bucket or container not found")
+
 // ErrInvalidKey is returned (wrapped) when a key is not acceptable; see
 // [ValidateKey].
 var ErrInvalidKey = errors.New("sink: invalid key")

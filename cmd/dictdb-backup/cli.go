@@ -500,6 +500,9 @@ type stored = *catalog.Object
 // header.
 func backupObjects(ctx context.Context, s *store) ([]stored, error) {
 	c, err := catalog.Read(ctx, s, catalog.Options{})
+	if errors.Is(err, sink.ErrNoBucket) {
+		return nil, nothingErrorf("%s: %v", s.url, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.url, err)
 	}

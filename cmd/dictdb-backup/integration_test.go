@@ -180,3 +180,15 @@ func listKeys(t *testing.T, f *fixture) []string {
 	}
 	return keys
 }
+
+// A bucket that does not exist is nothing there (exit 4), in one line.
+func TestMissingBucketMinIO(t *testing.T) {
+	u := minioURL(t)
+	missing := strings.Replace(u, "s3://"+os.Getenv("DICTDB_S3_BUCKET")+"/", "s3://no-such-bucket-dictdb/", 1)
+	for _, cmd := range []string{"list", "verify"} {
+		r := cli(t, nil, cmd, missing)
+		assert.Equal(t, exitNothing, r.code, r)
+		assert.Contains(t, r.stderr, "bucket or container not found", r)
+		assert.Equal(t, 1, strings.Count(strings.TrimSpace(r.stderr), "\n")+1, "one line: %s", r.stderr)
+	}
+}

@@ -105,7 +105,7 @@ func (s *Sink) wrap(op, key string, err error) error {
 	err = &classified{err: redactURLs(err), transient: transient(code, err)}
 	switch {
 	case code == gcerrors.NotFound && (op == "put" || op == "list"):
-		return fmt.Errorf("sink/%s: %s %s: bucket or container not found: %w", s.opts.Name, op, key, err)
+		return fmt.Errorf("sink/%s: %s %s: %w: %w", s.opts.Name, op, key, sink.ErrNoBucket, err)
 	case code == gcerrors.NotFound:
 		return fmt.Errorf("sink/%s: %s %s: %w (%v)", s.opts.Name, op, key, sink.ErrNotFound, err)
 	case code == gcerrors.PermissionDenied || s.opts.IsAuthError != nil && s.opts.IsAuthError(err):
