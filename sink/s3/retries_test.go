@@ -70,7 +70,7 @@ func TestNoCredentialsPrintNothing(t *testing.T) {
 	require.NoError(t, w.Close())
 	printed, _ := io.ReadAll(r)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "credentials")
+	assert.Contains(t, err.Error(), "check the credentials")
 	assert.Empty(t, string(printed), "nothing on stderr")
 	assert.Zero(t, n.Load(), "no request without credentials")
 }

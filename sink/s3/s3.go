@@ -255,8 +255,12 @@ func checkEndpoint(endpoint string) error {
 }
 
 // isAuthError reports whether S3 refused the request's credentials
-// (SignatureDoesNotMatch, InvalidAccessKeyId, AccessDenied: HTTP 401/403).
+// (SignatureDoesNotMatch, InvalidAccessKeyId, AccessDenied: HTTP 401/403),
+// or the SDK found none to send.
 func isAuthError(err error) bool {
+	if strings.Contains(err.Error(), "get credentials:") {
+		return true // the SDK found no credentials: no request was sent
+	}
 	var status interface{ HTTPStatusCode() int }
 	if errors.As(err, &status) {
 		code := status.HTTPStatusCode()
