@@ -318,7 +318,10 @@ func (d *Decoder) check(err error) error {
 
 // fill reads more input, keeping buf[pos:]. It reports whether any bytes
 // were added; if not, d.src.Err says why (io.EOF at the end of the input).
-// Indexes into buf must be recomputed relative to pos afterwards.
+// Indexes into buf must be recomputed relative to pos afterwards. It is
+// not inlined, so that ensure, on the hot paths, is.
+//
+//go:noinline
 func (d *Decoder) fill() bool {
 	var ok bool
 	d.buf, d.pos, ok = d.src.Fill(d.buf, d.pos)
