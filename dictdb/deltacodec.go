@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-
-	"github.com/dictdb/dictdb-go/internal/jsonv"
 )
 
 // EncodeDelta writes d to w in format f. In JSON it is the Python DictDB's
@@ -20,63 +18,70 @@ func EncodeDelta(w io.Writer, f Format, d *Delta, meta Meta) error {
 	if err := f.Check(); err != nil {
 		return err
 	}
-	if f == FormatBinary {
-		return encodeDeltaBinary(w, d, meta)
-	}
-	e := &encoder{w: w, buf: make([]byte, 0, flushSize+4096)}
-	if err := e.header(meta, fieldTables, fieldType, fieldDropped); err != nil {
+	return encodeDelta(newTokenWriter(w, f), d, meta)
+}
+
+// encodeDelta writes the whole document.
+func encodeDelta(w tokenWriter, d *Delta, meta Meta) error {
+	if err := writeHeader(w, meta, fieldTables, fieldType, fieldDropped); err != nil {
 		return err
 	}
-	e.buf = append(e.buf, `"type": "delta", "dropped_tables": [`...)
-	for i, name := range d.Dropped {
-		if i > 0 {
-			e.buf = append(e.buf, ", "...)
-		}
-		e.buf = jsonv.AppendString(e.buf, name)
+	w.key(fieldType)
+	w.text("delta")
+	w.key(fieldDropped)
+	w.beginArray(len(d.Dropped), inline)
+	for _, name := range d.Dropped {
+		w.text(name)
 	}
-	e.buf = append(e.buf, `], "tables": {`...)
-	for i, name := range d.TableNames() {
-		td := d.Tables[name]
-		if i > 0 {
-			e.buf = append(e.buf, ',')
+	w.endArray()
+	names := d.TableNames()
+	w.key(fieldTables)
+	w.beginMap(len(names), perLine)
+	for _, name := range names {
+		if err := encodeTableDelta(w, name, d.Tables[name]); err != nil {
+			return err
 		}
-		e.buf = append(e.buf, '\n')
-		e.buf = jsonv.AppendString(e.buf, name)
-		e.buf = append(e.buf, ": {"...)
-		if td.Create != nil {
-			e.buf = append(e.buf, `"create": `...)
-			e.spec(*td.Create)
-			e.buf = append(e.buf, "}, "...)
-		}
-		e.buf = append(e.buf, `"deletes": [`...)
-		for j, k := range td.Deletes {
-			if j > 0 {
-				e.buf = append(e.buf, ", "...)
-			}
-			var err error
-			if e.buf, err = jsonv.AppendValueAt(e.buf, k, recordParents); err != nil {
-				return fmt.Errorf("dictdb: encode delta table %q delete: %w", name, err)
-			}
-		}
-		e.buf = append(e.buf, `], "upserts": [`...)
-		for j, r := range td.Upserts {
-			if j > 0 {
-				e.buf = append(e.buf, ',')
-			}
-			e.buf = append(e.buf, '\n')
-			if err := e.record(r); err != nil {
-				return fmt.Errorf("dictdb: encode delta table %q upsert %d: %w", name, j, err)
-			}
-			e.flushIfFull()
-			if e.err != nil {
-				return e.err
-			}
-		}
-		e.buf = append(e.buf, "]}"...)
 	}
-	e.buf = append(e.buf, "}}\n"...)
-	e.flush()
-	return e.err
+	w.endMap()
+	return w.endDoc()
+}
+
+// encodeTableDelta writes the entry of table name in the delta's tables.
+func encodeTableDelta(w tokenWriter, name string, td *TableDelta) error {
+	if td == nil {
+		td = &TableDelta{}
+	}
+	w.key(name)
+	if td.Create != nil {
+		w.beginMap(3, inline)
+		w.key("create")
+		w.beginMap(2, inline)
+		writeSpecFields(w, *td.Create)
+		w.endMap()
+	} else {
+		w.beginMap(2, inline)
+	}
+	w.key("deletes")
+	w.beginArray(len(td.Deletes), inline)
+	for _, k := range td.Deletes {
+		if err := w.value(k, recordParents); err != nil {
+			return fmt.Errorf("dictdb: encode delta table %q delete: %w", name, err)
+		}
+	}
+	w.endArray()
+	w.key("upserts")
+	w.beginArray(len(td.Upserts), perLine)
+	for j, r := range td.Upserts {
+		if err := w.value(map[string]any(r), recordParents); err != nil {
+			return fmt.Errorf("dictdb: encode delta table %q upsert %d: %w", name, j, err)
+		}
+		if err := w.flushIfFull(); err != nil {
+			return err
+		}
+	}
+	w.endArray()
+	w.endMap()
+	return nil
 }
 
 // DecodeDelta reads a delta written by EncodeDelta or by the Python DictDB.
@@ -86,23 +91,13 @@ func DecodeDelta(r io.Reader, f Format) (*Delta, Meta, error) {
 	if err := f.Check(); err != nil {
 		return nil, nil, err
 	}
-	if f == FormatBinary {
-		return decodeDeltaBinary(r)
-	}
-	dec := jsonv.NewDecoder(r)
+	dec := newTokenReader(r, f)
 	d := &Delta{Tables: map[string]*TableDelta{}}
 	meta := Meta{}
-	err := eachKey(dec, "delta", func(key string) error {
+	err := eachTopKey(dec, "delta", func(key string) error {
 		switch key {
 		case fieldTables:
-			return eachKey(dec, "delta tables", func(name string) error {
-				if _, dup := d.Tables[name]; dup {
-					return corruptf("delta table %q appears twice", name)
-				}
-				td, err := decodeTableDelta(dec, name)
-				d.Tables[name] = td
-				return err
-			})
+			return decodeTableDeltas(dec, d)
 		case fieldDropped:
 			return eachElem(dec, "delta "+fieldDropped, func(int) error {
 				name, err := dec.String()
@@ -127,7 +122,20 @@ func DecodeDelta(r io.Reader, f Format) (*Delta, Meta, error) {
 	return d, meta, nil
 }
 
-func decodeTableDelta(dec *jsonv.Decoder, name string) (*TableDelta, error) {
+// decodeTableDeltas decodes the map of tables of a delta into d.
+func decodeTableDeltas(dec tokenReader, d *Delta) error {
+	return eachKey(dec, "delta tables", func(name string) error {
+		if _, dup := d.Tables[name]; dup {
+			return corruptf("delta table %q appears twice", name)
+		}
+		td, err := decodeTableDelta(dec, name)
+		d.Tables[name] = td
+		return err
+	})
+}
+
+// decodeTableDelta decodes the part of a delta for table name.
+func decodeTableDelta(dec tokenReader, name string) (*TableDelta, error) {
 	td := &TableDelta{}
 	what := "delta table " + strconv.Quote(name)
 	err := eachKey(dec, what, func(key string) error {
@@ -136,25 +144,38 @@ func decodeTableDelta(dec *jsonv.Decoder, name string) (*TableDelta, error) {
 			spec, err := decodeSpec(dec, name)
 			td.Create = spec
 			return err
-		case "upserts", "deletes":
-			return eachElem(dec, what+" "+key, func(i int) error {
+		case "deletes":
+			return eachElem(dec, what+" deletes", func(i int) error {
 				v, err := dec.Value()
 				if err != nil {
-					return corruptf("%s %s %d: %v", what, key, i, err)
+					return corruptf("%s deletes %d: %v", what, i, err)
 				}
-				if key == "deletes" {
-					td.Deletes = append(td.Deletes, v)
-					return nil
-				}
-				m, ok := v.(map[string]any)
-				if !ok {
-					return corruptf("%s upsert %d: not an object", what, i)
-				}
-				td.Upserts = append(td.Upserts, Record(m))
+				td.Deletes = append(td.Deletes, v)
 				return nil
 			})
+		case "upserts":
+			return eachElem(dec, what+" upserts", func(i int) error {
+				r, err := decodeUpsert(dec, what, i)
+				if err == nil {
+					td.Upserts = append(td.Upserts, r)
+				}
+				return err
+			})
 		}
-		return dec.Skip()
+		return skipField(dec, what, key)
 	})
 	return td, err
+}
+
+// decodeUpsert decodes the i-th upsert of the delta table what.
+func decodeUpsert(dec tokenReader, what string, i int) (Record, error) {
+	v, err := dec.Value()
+	if err != nil {
+		return nil, corruptf("%s %s %d: %v", what, dec.upsertNoun(), i, err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, corruptf("%s upsert %d: %s", what, i, dec.notMap(v))
+	}
+	return Record(m), nil
 }

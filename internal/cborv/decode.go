@@ -9,17 +9,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/dictdb/dictdb-go/internal/limits"
+	"github.com/dictdb/dictdb-go/internal/readbuf"
 )
 
 const (
-	defaultBufSize  = 64 << 10
-	minBufSize      = 512
 	defaultMaxDepth = limits.MaxDepth
-
-	// keyCacheSize is the number of slots of the map key cache (a power of
-	// two); keys longer than maxCachedKey bytes are not cached.
-	keyCacheSize = 512
-	maxCachedKey = 48
 
 	// maxScratch is the largest scratch buffer kept between strings.
 	maxScratch = 1 << 20
@@ -32,11 +26,7 @@ const (
 	// length costs at most this much until the elements really come.
 	maxArrayPrealloc = 256
 	maxMapPrealloc   = 32
-
-	maxConsecutiveEmptyReads = 100
 )
-
-var errInvalidRead = errors.New("reader returned an invalid count")
 
 // frame is a container opened with BeginMap or BeginArray.
 type frame struct {
@@ -57,21 +47,19 @@ type frame struct {
 // exception is Peek at the top level at the end of the input, which a caller
 // may use to detect the end of a sequence.
 type Decoder struct {
-	r        io.Reader
 	buf      []byte // buf[pos:] is read but not yet consumed
 	pos      int
-	base     int64 // stream offset of buf[0]
-	rerr     error // error returned by r (io.EOF at the end)
+	src      readbuf.Source
 	fail     error // sticky decoding error
 	maxDepth int
 	stack    []frame // containers opened with BeginMap/BeginArray
 	scratch  []byte  // contents of indefinite-length strings
-	keys     [keyCacheSize]string
+	keys     readbuf.KeyCache
 }
 
 // NewDecoder returns a Decoder reading from r.
 func NewDecoder(r io.Reader) *Decoder {
-	return &Decoder{r: r, maxDepth: defaultMaxDepth}
+	return &Decoder{src: readbuf.NewSource(r), maxDepth: defaultMaxDepth}
 }
 
 // SetMaxDepth sets the maximum nesting depth of arrays and maps (counting
@@ -86,7 +74,7 @@ func (d *Decoder) SetMaxDepth(n int) {
 }
 
 // Offset returns the number of input bytes consumed so far.
-func (d *Decoder) Offset() int64 { return d.base + int64(d.pos) }
+func (d *Decoder) Offset() int64 { return d.src.Offset(d.pos) }
 
 // Value decodes the next complete data item: nil, bool, int64, float64,
 // string, []any or map[string]any. Integers decode as int64 (outside int64
@@ -201,7 +189,7 @@ func (d *Decoder) SelfDescribe() (bool, error) {
 		d.pos += len(SelfDescribe)
 		return true, nil
 	}
-	if d.rerr != nil && d.rerr != io.EOF {
+	if err := d.src.Err(); err != nil && err != io.EOF {
 		return false, d.check(d.eofErr())
 	}
 	return false, nil
@@ -310,7 +298,7 @@ func (d *Decoder) End() error {
 			return d.check(d.syntaxErr(d.pos, "trailing data after the top-level data item (initial byte 0x%02x)", d.buf[d.pos]))
 		}
 		if !d.fill() {
-			if d.rerr == io.EOF {
+			if d.src.Err() == io.EOF {
 				return nil
 			}
 			return d.check(d.eofErr())
@@ -329,51 +317,15 @@ func (d *Decoder) check(err error) error {
 // ---- buffer management ----
 
 // fill reads more input, keeping buf[pos:]. It reports whether any bytes
-// were added; if not, d.rerr is set (io.EOF at the end of the input).
-// Indexes into buf must be recomputed relative to pos afterwards.
+// were added; if not, d.src.Err says why (io.EOF at the end of the input).
+// Indexes into buf must be recomputed relative to pos afterwards. It is
+// not inlined, so that ensure, on the hot paths, is.
+//
+//go:noinline
 func (d *Decoder) fill() bool {
-	if d.rerr != nil {
-		return false
-	}
-	if d.buf == nil {
-		size := defaultBufSize
-		if l, ok := d.r.(interface{ Len() int }); ok {
-			// Small in-memory input (bytes.Reader, strings.Reader,
-			// bytes.Buffer): don't allocate a full chunk.
-			size = min(size, max(l.Len()+1, minBufSize))
-		}
-		d.buf = make([]byte, 0, size)
-	}
-	if d.pos > 0 {
-		n := copy(d.buf[:cap(d.buf)], d.buf[d.pos:])
-		d.base += int64(d.pos)
-		d.buf = d.buf[:n]
-		d.pos = 0
-	}
-	if len(d.buf) == cap(d.buf) {
-		// A single item fills the buffer: grow it (only as input comes).
-		nb := make([]byte, len(d.buf), 2*cap(d.buf))
-		copy(nb, d.buf)
-		d.buf = nb
-	}
-	for range maxConsecutiveEmptyReads {
-		free := d.buf[len(d.buf):cap(d.buf)]
-		n, err := d.r.Read(free)
-		if n < 0 || n > len(free) {
-			d.rerr = errInvalidRead
-			return false
-		}
-		d.buf = d.buf[:len(d.buf)+n]
-		if err != nil {
-			d.rerr = err
-			return n > 0
-		}
-		if n > 0 {
-			return true
-		}
-	}
-	d.rerr = io.ErrNoProgress
-	return false
+	var ok bool
+	d.buf, d.pos, ok = d.src.Fill(d.buf, d.pos)
+	return ok
 }
 
 // ensure makes at least n bytes available at buf[pos:], reporting false if
@@ -390,15 +342,15 @@ func (d *Decoder) ensure(n int) bool {
 // eofErr returns the error for input that ended (or failed) where more was
 // needed.
 func (d *Decoder) eofErr() error {
-	off := d.base + int64(len(d.buf))
-	if d.rerr == nil || d.rerr == io.EOF {
-		return &SyntaxError{Offset: off, Msg: "unexpected end of input", err: io.ErrUnexpectedEOF}
+	off := d.src.Offset(len(d.buf))
+	if err := d.src.Err(); err != nil && err != io.EOF {
+		return fmt.Errorf("cborv: offset %d: read error: %w", off, err)
 	}
-	return fmt.Errorf("cborv: offset %d: read error: %w", off, d.rerr)
+	return &SyntaxError{Offset: off, Msg: "unexpected end of input", err: io.ErrUnexpectedEOF}
 }
 
 func (d *Decoder) syntaxErr(i int, format string, args ...any) error {
-	return &SyntaxError{Offset: d.base + int64(i), Msg: fmt.Sprintf(format, args...)}
+	return &SyntaxError{Offset: d.src.Offset(i), Msg: fmt.Sprintf(format, args...)}
 }
 
 func (d *Decoder) depthErr() error {
@@ -748,20 +700,7 @@ func (d *Decoder) key() (string, error) {
 			return "", err
 		}
 	}
-	if len(b) == 0 || len(b) > maxCachedKey {
-		return string(b), nil
-	}
-	h := uint32(2166136261) // FNV-1a
-	for _, c := range b {
-		h = (h ^ uint32(c)) * 16777619
-	}
-	slot := &d.keys[h%keyCacheSize]
-	if *slot == string(b) { // no allocation
-		return *slot, nil
-	}
-	s := string(b)
-	*slot = s
-	return s, nil
+	return d.keys.String(b), nil
 }
 
 // validUTF8 is utf8.Valid with a cheaper path for short ASCII strings,

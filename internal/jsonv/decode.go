@@ -11,22 +11,15 @@ import (
 	"unicode/utf8"
 
 	"github.com/dictdb/dictdb-go/internal/limits"
+	"github.com/dictdb/dictdb-go/internal/readbuf"
 )
 
 const (
-	defaultBufSize  = 64 << 10
-	minBufSize      = 512
+	defaultBufSize  = readbuf.ChunkSize
 	defaultMaxDepth = limits.MaxDepth
-
-	// keyCacheSize is the number of slots of the object key cache (a power
-	// of two); keys longer than maxCachedKey bytes are not cached.
-	keyCacheSize = 512
-	maxCachedKey = 48
 
 	// maxScratch is the largest scratch buffer kept between strings.
 	maxScratch = 1 << 20
-
-	maxConsecutiveEmptyReads = 100
 )
 
 // States of the containers opened with BeginObject and BeginArray.
@@ -36,8 +29,6 @@ const (
 	stArrFirst             // no element returned yet
 	stArr                  // at least one element returned
 )
-
-var errInvalidRead = errors.New("reader returned an invalid count")
 
 // A Decoder reads JSON values from an io.Reader through its own buffer. It
 // reads in chunks of 64 KiB (less for small in-memory readers that report
@@ -52,21 +43,19 @@ var errInvalidRead = errors.New("reader returned an invalid count")
 // exception is Peek at the top level at the end of the input, which a caller
 // may use to detect the end of a stream of values.
 type Decoder struct {
-	r        io.Reader
 	buf      []byte // buf[pos:] is read but not yet consumed
 	pos      int
-	base     int64 // stream offset of buf[0]
-	rerr     error // error returned by r (io.EOF at the end)
+	src      readbuf.Source
 	fail     error // sticky decoding error
 	maxDepth int
 	stack    []byte // containers opened with BeginObject/BeginArray
 	scratch  []byte // unescaped string contents
-	keys     [keyCacheSize]string
+	keys     readbuf.KeyCache
 }
 
 // NewDecoder returns a Decoder reading from r.
 func NewDecoder(r io.Reader) *Decoder {
-	return &Decoder{r: r, maxDepth: defaultMaxDepth}
+	return &Decoder{src: readbuf.NewSource(r), maxDepth: defaultMaxDepth}
 }
 
 // SetMaxDepth sets the maximum nesting depth of arrays and objects (counting
@@ -81,7 +70,7 @@ func (d *Decoder) SetMaxDepth(n int) {
 }
 
 // Offset returns the number of input bytes consumed so far.
-func (d *Decoder) Offset() int64 { return d.base + int64(d.pos) }
+func (d *Decoder) Offset() int64 { return d.src.Offset(d.pos) }
 
 // Value decodes the next complete value: nil, bool, int64, float64, string,
 // []any or map[string]any. Number literals without '.', 'e' or 'E' decode as
@@ -290,7 +279,7 @@ func (d *Decoder) End() error {
 			}
 		}
 		if !d.more() {
-			if d.rerr == io.EOF {
+			if d.src.Err() == io.EOF {
 				return nil
 			}
 			return d.check(d.eofErr())
@@ -309,51 +298,15 @@ func (d *Decoder) check(err error) error {
 // ---- buffer management ----
 
 // more reads more input, keeping buf[pos:]. It reports whether any bytes
-// were added; if not, d.rerr is set (io.EOF at the end of the input).
-// Indexes into buf must be recomputed relative to pos afterwards.
+// were added; if not, d.src.Err says why (io.EOF at the end of the input).
+// Indexes into buf must be recomputed relative to pos afterwards. It is
+// not inlined, so that ensure, on the hot paths, is.
+//
+//go:noinline
 func (d *Decoder) more() bool {
-	if d.rerr != nil {
-		return false
-	}
-	if d.buf == nil {
-		size := defaultBufSize
-		if l, ok := d.r.(interface{ Len() int }); ok {
-			// Small in-memory input (bytes.Reader, strings.Reader,
-			// bytes.Buffer): don't allocate a full chunk.
-			size = min(size, max(l.Len()+1, minBufSize))
-		}
-		d.buf = make([]byte, 0, size)
-	}
-	if d.pos > 0 {
-		n := copy(d.buf[:cap(d.buf)], d.buf[d.pos:])
-		d.base += int64(d.pos)
-		d.buf = d.buf[:n]
-		d.pos = 0
-	}
-	if len(d.buf) == cap(d.buf) {
-		// A single token fills the buffer: grow it.
-		nb := make([]byte, len(d.buf), 2*cap(d.buf))
-		copy(nb, d.buf)
-		d.buf = nb
-	}
-	for range maxConsecutiveEmptyReads {
-		free := d.buf[len(d.buf):cap(d.buf)]
-		n, err := d.r.Read(free)
-		if n < 0 || n > len(free) {
-			d.rerr = errInvalidRead
-			return false
-		}
-		d.buf = d.buf[:len(d.buf)+n]
-		if err != nil {
-			d.rerr = err
-			return n > 0
-		}
-		if n > 0 {
-			return true
-		}
-	}
-	d.rerr = io.ErrNoProgress
-	return false
+	var ok bool
+	d.buf, d.pos, ok = d.src.Fill(d.buf, d.pos)
+	return ok
 }
 
 // ensure makes at least n bytes available at buf[pos:], reporting false if
@@ -370,15 +323,15 @@ func (d *Decoder) ensure(n int) bool {
 // eofErr returns the error for input that ended (or failed) where more was
 // needed.
 func (d *Decoder) eofErr() error {
-	off := d.base + int64(len(d.buf))
-	if d.rerr == nil || d.rerr == io.EOF {
-		return &SyntaxError{Offset: off, Msg: "unexpected end of input", err: io.ErrUnexpectedEOF}
+	off := d.src.Offset(len(d.buf))
+	if err := d.src.Err(); err != nil && err != io.EOF {
+		return fmt.Errorf("jsonv: offset %d: read error: %w", off, err)
 	}
-	return fmt.Errorf("jsonv: offset %d: read error: %w", off, d.rerr)
+	return &SyntaxError{Offset: off, Msg: "unexpected end of input", err: io.ErrUnexpectedEOF}
 }
 
 func (d *Decoder) syntaxErr(i int, format string, args ...any) error {
-	return &SyntaxError{Offset: d.base + int64(i), Msg: fmt.Sprintf(format, args...)}
+	return &SyntaxError{Offset: d.src.Offset(i), Msg: fmt.Sprintf(format, args...)}
 }
 
 // badChar reports the unexpected byte c at buf[i].
@@ -629,20 +582,7 @@ func (d *Decoder) key() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if len(b) == 0 || len(b) > maxCachedKey {
-		return string(b), nil
-	}
-	h := uint32(2166136261) // FNV-1a
-	for _, c := range b {
-		h = (h ^ uint32(c)) * 16777619
-	}
-	slot := &d.keys[h%keyCacheSize]
-	if *slot == string(b) { // no allocation
-		return *slot, nil
-	}
-	s := string(b)
-	*slot = s
-	return s, nil
+	return d.keys.String(b), nil
 }
 
 // stringBytes decodes the string starting at buf[pos] (a '"') and returns
@@ -861,7 +801,7 @@ func (d *Decoder) number() (i int64, f float64, isFloat bool, err error) {
 		}
 		rel := end - d.pos
 		if !d.more() {
-			if d.rerr != io.EOF {
+			if d.src.Err() != io.EOF {
 				return 0, 0, false, d.eofErr()
 			}
 			end = d.pos + rel

@@ -1,0 +1,128 @@
+package dictdb
+
+import (
+	"io"
+
+	"github.com/dictdb/dictdb-go/internal/cborv"
+	"github.com/dictdb/dictdb-go/internal/jsonv"
+)
+
+// The structure of a document (its tables, records, specs and deltas) is
+// walked once, in codec.go, tableload.go and deltacodec.go, through a token
+// writer or reader per format: json.go for FormatJSON, binary.go for
+// FormatBinary.
+
+// A tokenWriter writes the tokens of one format into a buffer that it
+// flushes to an io.Writer, adding what its format needs around them (JSON's
+// separators, CBOR's magic number and heads). Maps have string keys; each
+// key is followed by one value. Only value and the flushes can fail.
+type tokenWriter interface {
+	// beginDoc starts the top-level map; endDoc ends it and flushes.
+	beginDoc()
+	endDoc() error
+	// beginMap starts a map of n entries; endMap ends it.
+	beginMap(n int, l layout)
+	endMap()
+	// beginArray starts an array of n elements; endArray ends it.
+	beginArray(n int, l layout)
+	endArray()
+	key(k string)
+	text(s string)
+	integer(i int64)
+	null()
+	// value writes v, a value of the data model that the document nests
+	// inside depth containers (see jsonv.AppendValueAt).
+	value(v any, depth int) error
+	// flushIfFull writes out the buffer once it holds a chunk. It returns
+	// the first error of the io.Writer, after which nothing more is written.
+	flushIfFull() error
+}
+
+// layout is how a text format lays out the entries of a map or the elements
+// of an array: all on one line, or each on a line of its own (the tables and
+// records of a document), which binary formats ignore.
+type layout bool
+
+const (
+	inline  layout = false
+	perLine layout = true
+)
+
+// newTokenWriter returns the token writer of format f (checked) writing to w.
+func newTokenWriter(w io.Writer, f Format) tokenWriter {
+	if f == FormatBinary {
+		return &cborWriter{writeBuf: newWriteBuf(w)}
+	}
+	return &jsonWriter{writeBuf: newWriteBuf(w), open: make([]jsonFrame, 0, 8)}
+}
+
+// flushSize is how much encoded output is gathered before a Write.
+const flushSize = 64 << 10
+
+// writeBuf is the output buffer of the token writers.
+type writeBuf struct {
+	w   io.Writer
+	buf []byte
+	err error // the first error of w
+}
+
+func newWriteBuf(w io.Writer) writeBuf {
+	return writeBuf{w: w, buf: make([]byte, 0, flushSize+4096)}
+}
+
+func (e *writeBuf) flushIfFull() error {
+	if len(e.buf) >= flushSize {
+		e.flush()
+	}
+	return e.err
+}
+
+func (e *writeBuf) flush() error {
+	if e.err == nil && len(e.buf) > 0 {
+		_, e.err = e.w.Write(e.buf)
+	}
+	e.buf = e.buf[:0]
+	return e.err
+}
+
+// A tokenReader reads the tokens of one format. Its first methods are
+// those of the decoders in internal/cborv and internal/jsonv (a JSON object
+// is a map); errors are sticky. The others are where the formats differ:
+// CBOR's optional tag and checksum digest, and the messages and loading
+// rules that each format had before they shared one walk, kept as they were.
+type tokenReader interface {
+	BeginMap() error
+	NextKey() (key string, ok bool, err error)
+	BeginArray() error
+	NextElem() (bool, error)
+	Value() (any, error)
+	String() (string, error)
+	Skip() error
+	End() error
+
+	// start consumes what may come before the top-level map.
+	start() error
+	// metaValue decodes the value of the top-level field key.
+	metaValue(key string) (any, error)
+	// notMap says what v, found where a record should be, is instead.
+	notMap(v any) string
+	// skipError is the error for a field named key of the map what whose
+	// value Skip could not read, Skip's error being err.
+	skipError(what, key string, err error) error
+	// upsertNoun names an upsert that does not decode, in errors.
+	upsertNoun() string
+	// holdsUntilSchema reports whether the records of a table that come
+	// before its schema (or with a schema that is not valid) are held until
+	// the table ends, rather than checked as they come; the records that
+	// come before the primary key are always held.
+	holdsUntilSchema() bool
+}
+
+// newTokenReader returns the token reader of format f (checked) reading
+// from r.
+func newTokenReader(r io.Reader, f Format) tokenReader {
+	if f == FormatBinary {
+		return cborReader{cborv.NewDecoder(r)}
+	}
+	return jsonReader{jsonv.NewDecoder(r)}
+}
