@@ -373,3 +373,14 @@ func TestValidString(t *testing.T) {
 		}
 	}
 }
+
+// A file whose schema has several types that are not strings names the
+// same field every time.
+func TestLoadSchemaErrorIsDeterministic(t *testing.T) {
+	doc := `{"tables": {"t": {"primary_key": "id", "schema": {"d": 1, "a": 2, "c": 3, "b": 4}, "records": []}}}`
+	for range 50 {
+		_, err := Load(strings.NewReader(doc), FormatJSON)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `schema field "a"`)
+	}
+}

@@ -178,12 +178,19 @@ func schemaOf(table string, v any) (Schema, error) {
 		return nil, corruptf("table %q: schema must be an object or null", table)
 	}
 	s := make(Schema, len(m))
+	bad := ""
 	for f, tv := range m {
 		ts, ok := tv.(string)
 		if !ok {
-			return nil, corruptf("table %q: schema field %q: type must be a string", table, f)
+			if bad == "" || f < bad { // the first in order: the same error every time
+				bad = f
+			}
+			continue
 		}
 		s[f] = Type(ts)
+	}
+	if bad != "" {
+		return nil, corruptf("table %q: schema field %q: type must be a string", table, bad)
 	}
 	return s, nil
 }
