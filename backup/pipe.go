@@ -7,7 +7,7 @@ import (
 
 // Sizes of the buffers between an encoder and the sink reading it.
 const (
-	pipeChunk   = 64 << 10
+	pipeChunk   = 512 << 10
 	pipeBuffers = 4
 )
 
@@ -104,6 +104,40 @@ func (p *chunkPipe) Read(b []byte) (int, error) {
 	n := copy(b, p.rbuf)
 	p.rbuf = p.rbuf[n:]
 	return n, nil
+}
+
+// WriteTo writes what the writer wrote to w, chunk by chunk, with no copy
+// on this side: what io.Copy calls instead of Read.
+func (p *chunkPipe) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	if len(p.rbuf) > 0 { // left by an earlier Read
+		k, err := w.Write(p.rbuf)
+		n += int64(k)
+		p.rbuf = p.rbuf[k:]
+		if err != nil {
+			return n, err
+		}
+	}
+	for {
+		if p.rfull != nil {
+			p.free <- p.rfull[:0]
+			p.rfull = nil
+		}
+		buf, ok := <-p.full
+		if !ok {
+			if p.werr != nil {
+				return n, p.werr
+			}
+			return n, nil
+		}
+		p.rfull = buf
+		k, err := w.Write(buf)
+		n += int64(k)
+		if err != nil {
+			p.rbuf = buf[k:]
+			return n, err
+		}
+	}
 }
 
 // stop tells the writer that nobody reads any more.

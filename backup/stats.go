@@ -116,6 +116,17 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// WriteTo passes the encoder's chunks to w without copying them, counting.
+func (c *countingReader) WriteTo(w io.Writer) (int64, error) {
+	wt, ok := c.r.(io.WriterTo)
+	if !ok {
+		return io.Copy(w, struct{ io.Reader }{c}) // through Read, which counts
+	}
+	n, err := wt.WriteTo(w)
+	c.n += n
+	return n, err
+}
+
 func (c *countingReader) Seek(offset int64, whence int) (int64, error) {
 	pos, err := c.r.Seek(offset, whence)
 	if err == nil {

@@ -99,6 +99,9 @@ func (e *encodingReader) stop() error {
 
 func (e *encodingReader) Read(p []byte) (int, error) { return e.pipe.Read(p) }
 
+// WriteTo writes the encoding to w chunk by chunk, with no copy.
+func (e *encodingReader) WriteTo(w io.Writer) (int64, error) { return e.pipe.WriteTo(w) }
+
 // Seek supports only Seek(0, io.SeekStart): encoding starts over.
 func (e *encodingReader) Seek(offset int64, whence int) (int64, error) {
 	if offset != 0 || whence != io.SeekStart {

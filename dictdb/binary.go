@@ -40,7 +40,8 @@ func (w *cborWriter) beginDoc() {
 
 func (w *cborWriter) endDoc() error {
 	w.buf = append(w.buf, cborv.Break)
-	return w.flush()
+	w.flush()
+	return w.wait()
 }
 
 func (w *cborWriter) beginMap(n int, _ layout) { w.buf = cborv.AppendMapHeader(w.buf, n) }
@@ -64,6 +65,16 @@ func (w *cborWriter) value(v any, depth int) error {
 	w.buf, err = cborv.AppendValueAt(w.buf, v, depth)
 	return err
 }
+
+func (w *cborWriter) appendValue(dst []byte, v any, depth int) ([]byte, error) {
+	return cborv.AppendValueAt(dst, v, depth)
+}
+
+func (w *cborWriter) encoded(b []byte) { w.buf = append(w.buf, b...) }
+
+func (w *cborWriter) appendElem(dst, b []byte) []byte { return append(dst, b...) }
+
+func (w *cborWriter) elems(b []byte, _ int) { w.buf = append(w.buf, b...) }
 
 // cborReader is the tokenReader of FormatBinary.
 type cborReader struct{ *cborv.Decoder }

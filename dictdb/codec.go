@@ -15,11 +15,14 @@ func (s *Snapshot) Encode(w io.Writer, f Format, meta Meta) error {
 	if err := f.Check(); err != nil {
 		return err
 	}
-	return s.encode(newTokenWriter(w, f), meta)
+	tw := newTokenWriter(w, f)
+	tw.overlap() // a whole database: encode and write at once
+	defer tw.wait()
+	return s.encode(tw, f, meta)
 }
 
 // encode writes the whole document.
-func (s *Snapshot) encode(w tokenWriter, meta Meta) error {
+func (s *Snapshot) encode(w tokenWriter, f Format, meta Meta) error {
 	if err := writeHeader(w, meta, fieldTables, fieldSeq); err != nil {
 		return err
 	}
@@ -33,7 +36,7 @@ func (s *Snapshot) encode(w tokenWriter, meta Meta) error {
 		writeSpecFields(w, t.Spec)
 		w.key("records")
 		w.beginArray(t.tree.Len(), perLine)
-		if err := t.encodeRecords(w); err != nil {
+		if err := t.encodeRecords(w, f); err != nil {
 			return err
 		}
 		w.endArray()
@@ -43,14 +46,28 @@ func (s *Snapshot) encode(w tokenWriter, meta Meta) error {
 	return w.endDoc()
 }
 
-// encodeRecords writes the records of t in key order.
-func (t *TableSnapshot) encodeRecords(w tokenWriter) error {
+// encodeRecords writes the records of t in key order, in format f: each
+// from its cached encoding, or encoded now and cached for the next time.
+func (t *TableSnapshot) encodeRecords(w tokenWriter, f Format) error {
+	if rs := t.ranges(); rs != nil {
+		return t.encodeRanges(rs, f, w, func(c chunk) error {
+			w.elems(c.b, c.n)
+			return w.flushIfFull()
+		})
+	}
 	var err error
+	var scratch []byte
 	t.tree.Ascend(func(en entry) bool {
-		if err = w.value(map[string]any(en.r), recordParents); err != nil {
-			err = fmt.Errorf("dictdb: encode table %q key %s: %w", t.Name, en.k, err)
-			return false
+		b := en.c.get(f)
+		if b == nil {
+			if scratch, err = w.appendValue(scratch[:0], map[string]any(en.r), recordParents); err != nil {
+				err = fmt.Errorf("dictdb: encode table %q key %s: %w", t.Name, en.k, err)
+				return false
+			}
+			en.c.set(f, scratch)
+			b = scratch
 		}
+		w.encoded(b)
 		err = w.flushIfFull()
 		return err == nil
 	})

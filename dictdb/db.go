@@ -11,10 +11,16 @@ import (
 
 const btreeDegree = 32
 
+// entry is one record of a table's tree. c caches the record's encoding
+// (nil in entries that only search the tree).
 type entry struct {
 	k pkey
 	r Record
+	c *encCache
 }
+
+// stored returns the entry that stores r under k.
+func stored(k pkey, r Record) entry { return entry{k: k, r: r, c: new(encCache)} }
 
 func entryLess(a, b entry) bool { return a.k.less(b.k) }
 

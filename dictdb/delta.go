@@ -154,6 +154,7 @@ func (db *DB) ApplyDelta(d *Delta, seq uint64) (int, error) {
 			}
 		}
 		for _, e := range p.upserts {
+			e.c = new(encCache)
 			t.tree.ReplaceOrInsert(e)
 			t.noteKey(e.k)
 			n++

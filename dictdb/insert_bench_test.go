@@ -64,3 +64,40 @@ func BenchmarkInsert(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRead measures Get of one record and Select of every record of a
+// table of 100k: the copies out that a full backup's encoding cache must
+// not slow down.
+//
+//	go test -run XXX -bench Read -count 5 ./dictdb/
+func BenchmarkRead(b *testing.B) {
+	const n = 100_000
+	db := dictdb.New()
+	t, err := db.CreateTable("users")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range n {
+		if _, err := t.Insert(dictdb.Record(benchRecord(i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("get", func(b *testing.B) {
+		b.ReportAllocs()
+		i := int64(0)
+		for b.Loop() {
+			if _, ok := t.Get(i % n); !ok {
+				b.Fatal("missing")
+			}
+			i += 7919
+		}
+	})
+	b.Run("select-all", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if len(t.Select(nil)) != n {
+				b.Fatal("short")
+			}
+		}
+	})
+}

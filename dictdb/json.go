@@ -64,7 +64,8 @@ func (w *jsonWriter) beginDoc() { w.push('{', false, inline) }
 func (w *jsonWriter) endDoc() error {
 	w.pop('}')
 	w.buf = append(w.buf, '\n')
-	return w.flush()
+	w.flush()
+	return w.wait()
 }
 
 func (w *jsonWriter) beginMap(_ int, l layout) {
@@ -107,6 +108,29 @@ func (w *jsonWriter) value(v any, depth int) error {
 	var err error
 	w.buf, err = jsonv.AppendValueAt(w.buf, v, depth)
 	return err
+}
+
+func (w *jsonWriter) appendValue(dst []byte, v any, depth int) ([]byte, error) {
+	return jsonv.AppendValueAt(dst, v, depth)
+}
+
+func (w *jsonWriter) encoded(b []byte) {
+	w.elem()
+	w.buf = append(w.buf, b...)
+}
+
+func (w *jsonWriter) appendElem(dst, b []byte) []byte {
+	dst = append(dst, ",\n"...)
+	return append(dst, b...)
+}
+
+func (w *jsonWriter) elems(b []byte, n int) {
+	f := &w.open[len(w.open)-1]
+	if f.n == 0 && len(b) > 0 {
+		b = b[1:] // the first element has no comma before it
+	}
+	w.buf = append(w.buf, b...)
+	f.n += n
 }
 
 // jsonReader is the tokenReader of FormatJSON.

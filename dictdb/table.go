@@ -113,7 +113,7 @@ func (t *Table) write(r Record, op Op) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if old, exists := t.tree.ReplaceOrInsert(entry{k: k, r: nr}); exists && op == OpInsert {
+	if old, exists := t.tree.ReplaceOrInsert(stored(k, nr)); exists && op == OpInsert {
 		t.tree.ReplaceOrInsert(old) // put it back: one tree walk on the common path
 		return nil, fmt.Errorf("dictdb: table %q: insert key %s: %w", t.name, k, ErrDuplicateKey)
 	}
@@ -240,7 +240,7 @@ func (t *Table) Update(where func(Record) bool, changes Record) (int, error) {
 			k = newKey
 			t.noteKey(k)
 		}
-		t.tree.ReplaceOrInsert(entry{k: k, r: nr})
+		t.tree.ReplaceOrInsert(stored(k, nr))
 		changesOut = append(changesOut, Change{Op: OpUpdate, Table: t.name, Key: k.value(), Record: nr})
 	}
 	db.commit(changesOut)

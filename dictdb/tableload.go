@@ -107,7 +107,7 @@ func (t *Table) loadRecord(r Record, i int) error {
 		return fmt.Errorf("%w: table %q record %d: %v", ErrCorrupt, t.name, i, err)
 	}
 	k, _ := keyOf(t.name, t.spec.PrimaryKey, r[t.spec.PrimaryKey], true)
-	if _, dup := t.tree.ReplaceOrInsert(entry{k: k, r: r}); dup {
+	if _, dup := t.tree.ReplaceOrInsert(stored(k, r)); dup {
 		return corruptf("table %q record %d: duplicate primary key %s", t.name, i, k)
 	}
 	t.noteKey(k)

@@ -2,6 +2,7 @@ package dictdb
 
 import (
 	"io"
+	"sync/atomic"
 
 	"github.com/dictdb/dictdb-go/internal/cborv"
 	"github.com/dictdb/dictdb-go/internal/jsonv"
@@ -33,9 +34,23 @@ type tokenWriter interface {
 	// value writes v, a value of the data model that the document nests
 	// inside depth containers (see jsonv.AppendValueAt).
 	value(v any, depth int) error
+	// appendValue appends the encoding of v, as value would write it, to
+	// dst; encoded writes such an encoding where value would.
+	appendValue(dst []byte, v any, depth int) ([]byte, error)
+	encoded(b []byte)
+	// appendElem appends the encoding b of an element of a perLine array
+	// to dst, with what goes before an element that is not the first;
+	// elems writes n such elements where n elements would go.
+	appendElem(dst, b []byte) []byte
+	elems(b []byte, n int)
 	// flushIfFull writes out the buffer once it holds a chunk. It returns
 	// the first error of the io.Writer, after which nothing more is written.
 	flushIfFull() error
+	// overlap makes the writes to the io.Writer run on a goroutine of their
+	// own, so that encoding the next chunk and writing the last overlap;
+	// wait, which endDoc calls, waits for them.
+	overlap()
+	wait() error
 }
 
 // layout is how a text format lays out the entries of a map or the elements
@@ -63,7 +78,8 @@ const flushSize = 64 << 10
 type writeBuf struct {
 	w   io.Writer
 	buf []byte
-	err error // the first error of w
+	err error       // the first error of w
+	bg  *background // set by overlap
 }
 
 func newWriteBuf(w io.Writer) writeBuf {
@@ -78,10 +94,76 @@ func (e *writeBuf) flushIfFull() error {
 }
 
 func (e *writeBuf) flush() error {
+	if e.bg != nil {
+		return e.bg.send(e)
+	}
 	if e.err == nil && len(e.buf) > 0 {
 		_, e.err = e.w.Write(e.buf)
 	}
 	e.buf = e.buf[:0]
+	return e.err
+}
+
+// background writes the full buffers of a writeBuf to its io.Writer on a
+// goroutine, in order, while the encoder fills the next: two buffers in
+// flight at most.
+type background struct {
+	full, free chan []byte
+	done       chan struct{}
+	err        atomic.Pointer[error]
+	waited     bool
+}
+
+func (e *writeBuf) overlap() {
+	if e.bg != nil {
+		return
+	}
+	b := &background{full: make(chan []byte, 2), free: make(chan []byte, 2), done: make(chan struct{})}
+	// Room for a chunk of the parallel encoder (see parallel.go) besides
+	// what is already there: no buffer grows.
+	size := flushSize + maxChunk + 64<<10
+	e.buf = append(make([]byte, 0, size), e.buf...)
+	for range 2 {
+		b.free <- make([]byte, 0, size)
+	}
+	go func() {
+		defer close(b.done)
+		for buf := range b.full {
+			if b.err.Load() == nil {
+				if _, err := e.w.Write(buf); err != nil {
+					b.err.Store(&err)
+				}
+			}
+			b.free <- buf[:0]
+		}
+	}()
+	e.bg = b
+}
+
+// send hands the buffer to the goroutine and takes a free one.
+func (b *background) send(e *writeBuf) error {
+	if p := b.err.Load(); p != nil {
+		e.err, e.buf = *p, e.buf[:0]
+		return e.err
+	}
+	if len(e.buf) > 0 {
+		b.full <- e.buf
+		e.buf = <-b.free
+	}
+	return nil
+}
+
+// wait waits for the writes handed to the background, if any, and returns
+// the first error of the io.Writer.
+func (e *writeBuf) wait() error {
+	if b := e.bg; b != nil && !b.waited {
+		b.waited = true
+		close(b.full)
+		<-b.done
+		if p := b.err.Load(); p != nil && e.err == nil {
+			e.err = *p
+		}
+	}
 	return e.err
 }
 

@@ -110,15 +110,50 @@ func quoteKey(key string) string {
 // NewContextReader returns a reader that returns ctx.Err() once ctx is done
 // (checked before every Read). Sinks use it so cancelling ctx aborts a
 // streaming Put.
+// If r is an io.WriterTo, so is the reader returned, checking ctx before
+// every Write to the destination instead, so that io.Copy still copies
+// without a buffer of its own.
 func NewContextReader(ctx context.Context, r io.Reader) io.Reader {
+	if wt, ok := r.(io.WriterTo); ok {
+		return &contextWriterTo{contextReader{ctx: ctx, r: r}, wt}
+	}
 	return &contextReader{ctx: ctx, r: r}
 }
 
-// contextReader is the reader returned by NewContextReader. It deliberately
-// does not implement io.WriterTo, so io.Copy always goes through Read.
+// contextReader is the reader returned by NewContextReader for a plain
+// reader.
 type contextReader struct {
 	ctx context.Context
 	r   io.Reader
+}
+
+// contextWriterTo is the reader returned by NewContextReader for an
+// io.WriterTo.
+type contextWriterTo struct {
+	contextReader
+	wt io.WriterTo
+}
+
+// WriteTo writes to w through a writer that returns ctx.Err() once ctx is
+// done.
+func (c *contextWriterTo) WriteTo(w io.Writer) (int64, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.wt.WriteTo(contextWriter{c.ctx, w})
+}
+
+// contextWriter checks its context before every Write.
+type contextWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (cw contextWriter) Write(p []byte) (int, error) {
+	if err := cw.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return cw.w.Write(p)
 }
 
 func (cr *contextReader) Read(p []byte) (int, error) {

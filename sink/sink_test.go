@@ -122,8 +122,27 @@ func TestNewContextReaderExpiredDeadline(t *testing.T) {
 	assert.Zero(t, src.calls)
 }
 
-func TestNewContextReaderHidesWriterTo(t *testing.T) {
-	r := sink.NewContextReader(t.Context(), bytes.NewReader(nil))
+// A reader that writes itself (io.WriterTo) keeps doing so through
+// NewContextReader, so io.Copy needs no buffer, and the context is still
+// checked: before every Write to the destination.
+func TestNewContextReaderChecksWriterTo(t *testing.T) {
+	data := bytes.Repeat([]byte("x"), 100)
+	r := sink.NewContextReader(t.Context(), bytes.NewReader(data))
 	_, ok := r.(io.WriterTo)
-	assert.False(t, ok, "io.Copy must not bypass the context check via WriterTo")
+	require.True(t, ok)
+	var out bytes.Buffer
+	n, err := io.Copy(&out, r)
+	require.NoError(t, err)
+	assert.Equal(t, int64(len(data)), n)
+	assert.Equal(t, data, out.Bytes())
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err = io.Copy(&out, sink.NewContextReader(ctx, bytes.NewReader(data)))
+	require.ErrorIs(t, err, context.Canceled)
+	plain := sink.NewContextReader(ctx, struct{ io.Reader }{bytes.NewReader(data)})
+	_, ok = plain.(io.WriterTo)
+	assert.False(t, ok, "a plain reader stays plain")
+	_, err = io.Copy(&out, plain)
+	require.ErrorIs(t, err, context.Canceled)
 }

@@ -1,0 +1,53 @@
+package dictdb
+
+import (
+	"encoding/binary"
+	"sync/atomic"
+	"unsafe"
+)
+
+// encCache holds a stored record's encoding, one per format, so that a full
+// backup copies the bytes instead of walking the record again. A stored
+// record never changes (an update stores a new record, with a new cache),
+// so the cache is valid for as long as its entry is in the tree, across
+// snapshots and backups. A format's slot is filled the first time a record
+// is encoded in it.
+//
+// Each encoding lives in one allocation: a 4-byte length, then the bytes;
+// the slot points at its first byte, which keeps the allocation alive.
+type encCache struct {
+	json, cbor atomic.Pointer[byte]
+}
+
+const maxCached = 1<<32 - 1
+
+func (c *encCache) slot(f Format) *atomic.Pointer[byte] {
+	if f == FormatBinary {
+		return &c.cbor
+	}
+	return &c.json
+}
+
+// get returns the cached encoding in format f, or nil.
+func (c *encCache) get(f Format) []byte {
+	if c == nil {
+		return nil
+	}
+	p := c.slot(f).Load()
+	if p == nil {
+		return nil
+	}
+	n := int(binary.LittleEndian.Uint32(unsafe.Slice(p, 4)))
+	return unsafe.Slice(p, 4+n)[4:]
+}
+
+// set caches a copy of b, the encoding in format f.
+func (c *encCache) set(f Format, b []byte) {
+	if c == nil || len(b) > maxCached {
+		return
+	}
+	buf := make([]byte, 4+len(b))
+	binary.LittleEndian.PutUint32(buf, uint32(len(b)))
+	copy(buf[4:], b)
+	c.slot(f).Store(&buf[0])
+}

@@ -1,0 +1,202 @@
+package dictdb
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+)
+
+// A table's records are encoded in key ranges on every core when the table
+// is large: each range into a chunk of bytes of its own, the chunks then
+// written in key order, with a few ranges in flight at a time so that
+// memory stays bounded whatever the table's size.
+
+// parallelMin is the fewest records encoded on every core (a variable for
+// the tests).
+var parallelMin = 1 << 16
+
+const (
+	perRange     = 1 << 14 // records per range, about
+	rangesAhead  = 2       // ranges encoded ahead of the writer, per worker
+	maxChunk     = 1 << 20 // a range's chunk is handed over once this big
+)
+
+// keyRange is the keys from lo to hi, hi excluded (nil: to the end).
+type keyRange struct{ lo, hi *pkey }
+
+// ranges splits t's keys into ranges of about perRange records: the
+// integer keys evenly by value, then the string keys, if any, in one. It
+// returns nil when t is too small or its keys are not mostly integers.
+func (t *TableSnapshot) ranges() []keyRange {
+	n := t.tree.Len()
+	if n < parallelMin || runtime.GOMAXPROCS(0) < 2 {
+		return nil
+	}
+	first, _ := t.tree.Min()
+	last, _ := t.tree.Max()
+	if first.k.isStr {
+		return nil
+	}
+	maxInt := last.k
+	if last.k.isStr { // find the largest integer key
+		maxInt = pkey{i: math.MinInt64}
+		t.tree.DescendLessOrEqual(entry{k: pkey{isStr: true}}, func(e entry) bool {
+			if !e.k.isStr {
+				maxInt = e.k
+				return false
+			}
+			return true
+		})
+	}
+	parts := max(2, n/perRange)
+	span := uint64(maxInt.i - first.k.i)
+	step := span/uint64(parts) + 1
+	var out []keyRange
+	lo := &pkey{i: first.k.i}
+	for i := 1; i < parts; i++ {
+		v := first.k.i + int64(step*uint64(i))
+		if v > maxInt.i || v <= lo.i {
+			break
+		}
+		hi := &pkey{i: v}
+		out = append(out, keyRange{lo: lo, hi: hi})
+		lo = hi
+	}
+	return append(out, keyRange{lo: lo}) // the rest, string keys included
+}
+
+// chunk is the encoding of some records of a range, in order.
+type chunk struct {
+	b   []byte
+	n   int // records
+	err error
+}
+
+// encodeRanges encodes the records of the ranges on every core and writes
+// them, in key order, through put. Each record comes from its cached
+// encoding in format f, or is encoded and cached.
+func (t *TableSnapshot) encodeRanges(rs []keyRange, f Format, w tokenWriter, put func(chunk) error) error {
+	workers := runtime.GOMAXPROCS(0)
+	results := make([]chan chunk, len(rs))
+	for i := range results {
+		results[i] = make(chan chunk, 4)
+	}
+	next := make(chan int)
+	stop := make(chan struct{})
+	// A range is handed out only when the writer is at most this many
+	// ranges behind: the memory held is bounded.
+	window := make(chan struct{}, workers*rangesAhead)
+	// Chunk buffers go back to the workers once written: a backup of a
+	// large table would otherwise allocate its whole size again.
+	free := make(chan []byte, 2*workers*rangesAhead)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				t.encodeRange(rs[i], f, w, results[i], stop, free)
+			}
+		}()
+	}
+	go func() { // hand the ranges out in order, a few ahead of the writer
+		defer close(next)
+		for i := range rs {
+			select {
+			case window <- struct{}{}:
+			case <-stop:
+				return
+			}
+			select {
+			case next <- i:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	var err error
+	for i := range rs {
+		for c := range results[i] {
+			if err == nil && c.err != nil {
+				err = c.err
+			}
+			if err == nil {
+				err = put(c)
+			}
+			select {
+			case free <- c.b[:0]: // the next chunk's buffer
+			default:
+			}
+		}
+		<-window
+		if err != nil {
+			break
+		}
+	}
+	close(stop)
+	// Drain what the workers still send, so that none blocks.
+	go func() {
+		for i := range rs {
+			for range results[i] {
+			}
+		}
+	}()
+	wg.Wait()
+	return err
+}
+
+// encodeRange encodes the records of r into chunks sent on out, which it
+// closes, taking their buffers from free when it can.
+func (t *TableSnapshot) encodeRange(r keyRange, f Format, w tokenWriter, out chan<- chunk, stop <-chan struct{}, free chan []byte) {
+	defer close(out)
+	buf := func() []byte {
+		select {
+		case b := <-free:
+			return b
+		default:
+			return make([]byte, 0, maxChunk+64<<10)
+		}
+	}
+	var c chunk
+	send := func() bool {
+		select {
+		case out <- c:
+		case <-stop:
+			return false
+		}
+		c = chunk{}
+		return true
+	}
+	var scratch []byte
+	visit := func(en entry) bool {
+		b := en.c.get(f)
+		if b == nil {
+			var err error
+			if scratch, err = w.appendValue(scratch[:0], map[string]any(en.r), recordParents); err != nil {
+				c.err = fmt.Errorf("dictdb: encode table %q key %s: %w", t.Name, en.k, err)
+				return false
+			}
+			en.c.set(f, scratch)
+			b = scratch
+		}
+		if c.b == nil {
+			c.b = buf()
+		}
+		c.b = w.appendElem(c.b, b)
+		c.n++
+		if len(c.b) >= maxChunk {
+			return send()
+		}
+		return true
+	}
+	lo := entry{k: *r.lo}
+	if r.hi == nil {
+		t.tree.AscendGreaterOrEqual(lo, visit)
+	} else {
+		t.tree.AscendRange(lo, entry{k: *r.hi}, visit)
+	}
+	if c.n > 0 || c.err != nil {
+		send()
+	}
+}
