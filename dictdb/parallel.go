@@ -17,9 +17,9 @@ import (
 var parallelMin = 1 << 16
 
 const (
-	perRange     = 1 << 14 // records per range, about
-	rangesAhead  = 2       // ranges encoded ahead of the writer, per worker
-	maxChunk     = 1 << 20 // a range's chunk is handed over once this big
+	perRange    = 1 << 14 // records per range, about
+	rangesAhead = 2       // ranges encoded ahead of the writer, per worker
+	maxChunk    = 1 << 20 // a range's chunk is handed over once this big
 )
 
 // keyRange is the keys from lo to hi, hi excluded (nil: to the end).
