@@ -118,6 +118,7 @@ func (b *bench) run() error {
 	}{
 		{"peak heap during a full backup", b.heap},
 		{"full backups", b.fullBackups},
+		{"compressed and encrypted full backups", b.compressedBackups},
 		{"deltas", b.deltas},
 		{"insert rates", b.insertRates},
 		{"writer latency", b.writerLatency},

@@ -31,7 +31,8 @@ func TestSmoke(t *testing.T) {
 		"peak extra heap, full backup json", "delta of 1k changes, 3k vs 10k records",
 		"insert rate, manager attached", "insert rate, manager + delta every 100ms", "writer p99.9 during a full backup",
 		"requests per delta, continuous", "delta cost with 1k objects vs 100 in the prefix", "commit to durable, MaxLag 100 ms",
-		"group commit, 8 writers vs 1")
+		"group commit, 8 writers vs 1",
+		"full backup json zstd vs the compressor alone", "full backup json zstd+age vs the compressor alone")
 	for _, w := range want {
 		require.Contains(t, table, w)
 	}

@@ -46,6 +46,11 @@ import (
 // memory per concurrent part.
 const DefaultPartSize = 8 << 20
 
+// DefaultConcurrency is how many parts of an upload are sent at once by
+// default: a large backup uploads at the speed of several connections, for
+// at most 32 MiB of parts in memory per Put.
+const DefaultConcurrency = 4
+
 // Options tune a Sink.
 type Options struct {
 	// Name identifies the sink in errors, e.g. "s3" (default "blob").
@@ -55,8 +60,9 @@ type Options struct {
 	Prefix string
 	// PartSize is the upload part size (default DefaultPartSize).
 	PartSize int
-	// Concurrency is the number of parts uploaded at once (default 1,
-	// which bounds memory at PartSize per Put).
+	// Concurrency is the number of parts uploaded at once (default
+	// DefaultConcurrency), which bounds a Put's memory at Concurrency
+	// parts of PartSize.
 	Concurrency int
 	// IsAuthError, if set, reports whether an error means the credentials
 	// were refused, for stores whose refusals gocloud does not classify.
@@ -83,7 +89,7 @@ func New(bucket *blob.Bucket, opts Options) *Sink {
 		opts.PartSize = DefaultPartSize
 	}
 	if opts.Concurrency <= 0 {
-		opts.Concurrency = 1
+		opts.Concurrency = DefaultConcurrency
 	}
 	if opts.Prefix != "" {
 		if opts.Prefix[len(opts.Prefix)-1] != '/' {
