@@ -13,13 +13,19 @@ import (
 // snapshots and backups. A format's slot is filled the first time a record
 // is encoded in it.
 //
+// Only small encodings are kept (maxCachedRecord): walking a small record
+// costs more than its bytes, while a large one is mostly strings that
+// encode at the speed of a copy, and keeping its bytes would cost as much
+// memory again, or far more for strings shared between records.
+//
 // Each encoding lives in one allocation: a 4-byte length, then the bytes;
 // the slot points at its first byte, which keeps the allocation alive.
 type encCache struct {
 	json, cbor atomic.Pointer[byte]
 }
 
-const maxCached = 1<<32 - 1
+// maxCachedRecord is the largest encoding a record keeps.
+const maxCachedRecord = 1 << 10
 
 func (c *encCache) slot(f Format) *atomic.Pointer[byte] {
 	if f == FormatBinary {
@@ -41,9 +47,9 @@ func (c *encCache) get(f Format) []byte {
 	return unsafe.Slice(p, 4+n)[4:]
 }
 
-// set caches a copy of b, the encoding in format f.
+// set caches a copy of b, the encoding in format f, if it is small.
 func (c *encCache) set(f Format, b []byte) {
-	if c == nil || len(b) > maxCached {
+	if c == nil || len(b) > maxCachedRecord {
 		return
 	}
 	buf := make([]byte, 4+len(b))
