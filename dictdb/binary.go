@@ -117,7 +117,14 @@ func (cborReader) upsertNoun() string { return "upsert" }
 // "primary_key" and "schema".
 func (cborReader) holdsUntilSchema() bool { return true }
 
+func (r cborReader) rawRecord(limit int) ([]byte, int64, bool) { return r.RawMap(limit) }
+
+func (r cborReader) recordReader() recordReader {
+	return cborReader{cborv.NewValueDecoder(r.Depth())}
+}
+
 var (
-	_ tokenWriter = (*cborWriter)(nil)
-	_ tokenReader = cborReader{}
+	_ tokenWriter  = (*cborWriter)(nil)
+	_ tokenReader  = cborReader{}
+	_ recordReader = cborReader{}
 )

@@ -57,7 +57,7 @@ func (t *TableSnapshot) encodeRecords(w tokenWriter, f Format) error {
 	}
 	var err error
 	var scratch []byte
-	t.tree.Ascend(func(en entry) bool {
+	t.tree.Scan(func(en entry) bool {
 		b := en.c.get(f)
 		if b == nil {
 			if scratch, err = w.appendValue(scratch[:0], map[string]any(en.r), recordParents); err != nil {

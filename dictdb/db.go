@@ -6,7 +6,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/google/btree"
+	"github.com/tidwall/btree"
 )
 
 const btreeDegree = 32
@@ -24,7 +24,12 @@ func stored(k pkey, r Record) entry { return entry{k: k, r: r, c: new(encCache)}
 
 func entryLess(a, b entry) bool { return a.k.less(b.k) }
 
-func newTree() *btree.BTreeG[entry] { return btree.NewG(btreeDegree, entryLess) }
+// newTree returns an empty tree of entries. dictdb's own locks guard every
+// tree (a snapshot's is never written, so it is read on several goroutines
+// without one), so the tree takes none.
+func newTree() *btree.BTreeG[entry] {
+	return btree.NewBTreeGOptions(entryLess, btree.Options{Degree: btreeDegree, NoLocks: true})
+}
 
 // DB is an in-memory database of named tables. It is safe for concurrent use.
 // Every committed write gets the next sequence number and is delivered, in
@@ -226,7 +231,7 @@ func (db *DB) Snapshot() *Snapshot {
 	db.mu.Lock()
 	s := &Snapshot{Seq: db.seq, tables: make([]*TableSnapshot, 0, len(db.tables))}
 	for _, t := range db.tables {
-		s.tables = append(s.tables, &TableSnapshot{Name: t.name, Spec: t.spec, tree: t.tree.Clone()})
+		s.tables = append(s.tables, &TableSnapshot{Name: t.name, Spec: t.spec, tree: t.tree.Copy()})
 	}
 	db.mu.Unlock()
 	sort.Slice(s.tables, func(i, j int) bool { return s.tables[i].Name < s.tables[j].Name })
@@ -242,5 +247,5 @@ func (t *TableSnapshot) Len() int { return t.tree.Len() }
 // Range calls fn for each record in primary-key order (integer keys first)
 // until fn returns false. The records are shared: do not modify them.
 func (t *TableSnapshot) Range(fn func(Record) bool) {
-	t.tree.Ascend(func(e entry) bool { return fn(e.r) })
+	t.tree.Scan(func(e entry) bool { return fn(e.r) })
 }

@@ -155,7 +155,7 @@ func (db *DB) ApplyDelta(d *Delta, seq uint64) (int, error) {
 		}
 		for _, e := range p.upserts {
 			e.c = new(encCache)
-			t.tree.ReplaceOrInsert(e)
+			t.tree.Set(e)
 			t.noteKey(e.k)
 			n++
 			changes = append(changes, Change{Op: OpUpsert, Table: p.name, Key: e.k.value(), Record: e.r})

@@ -25,7 +25,7 @@ func TestCacheKeepsSmallEncodingsOnly(t *testing.T) {
 		var first bytes.Buffer
 		require.NoError(t, db.Save(&first, f))
 		cached := map[any]int{}
-		db.Snapshot().Tables()[0].tree.Ascend(func(en entry) bool {
+		db.Snapshot().Tables()[0].tree.Scan(func(en entry) bool {
 			cached[en.r["id"]] = len(en.c.get(f))
 			return true
 		})

@@ -153,7 +153,14 @@ func (jsonReader) upsertNoun() string { return "upserts" }
 // the schema before the records.
 func (jsonReader) holdsUntilSchema() bool { return false }
 
+func (r jsonReader) rawRecord(limit int) ([]byte, int64, bool) { return r.RawObject(limit) }
+
+func (r jsonReader) recordReader() recordReader {
+	return jsonReader{jsonv.NewValueDecoder(r.Depth())}
+}
+
 var (
-	_ tokenWriter = (*jsonWriter)(nil)
-	_ tokenReader = jsonReader{}
+	_ tokenWriter  = (*jsonWriter)(nil)
+	_ tokenReader  = jsonReader{}
+	_ recordReader = jsonReader{}
 )

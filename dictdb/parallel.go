@@ -41,7 +41,7 @@ func (t *TableSnapshot) ranges() []keyRange {
 	maxInt := last.k
 	if last.k.isStr { // find the largest integer key
 		maxInt = pkey{i: math.MinInt64}
-		t.tree.DescendLessOrEqual(entry{k: pkey{isStr: true}}, func(e entry) bool {
+		t.tree.Descend(entry{k: pkey{isStr: true}}, func(e entry) bool {
 			if !e.k.isStr {
 				maxInt = e.k
 				return false
@@ -192,9 +192,10 @@ func (t *TableSnapshot) encodeRange(r keyRange, f Format, w tokenWriter, out cha
 	}
 	lo := entry{k: *r.lo}
 	if r.hi == nil {
-		t.tree.AscendGreaterOrEqual(lo, visit)
+		t.tree.Ascend(lo, visit)
 	} else {
-		t.tree.AscendRange(lo, entry{k: *r.hi}, visit)
+		hi := *r.hi
+		t.tree.Ascend(lo, func(en entry) bool { return en.k.less(hi) && visit(en) })
 	}
 	if c.n > 0 || c.err != nil {
 		send()

@@ -228,7 +228,7 @@ func TestTooDeepMetaIsRefused(t *testing.T) {
 func TestEncodersRefuseWhatCannotBeRestored(t *testing.T) {
 	db, users := newUsers(t)
 	bad := Record{"id": int64(2), "deep": nestLists(MaxValueDepth + 1)}
-	users.tree.ReplaceOrInsert(entry{k: pkey{i: 2}, r: bad})
+	users.tree.Set(entry{k: pkey{i: 2}, r: bad})
 	huge := Record{"id": int64(3), "deep": nestLists(100000)}
 	for _, f := range Formats() {
 		err := db.Save(io.Discard, f)

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/google/btree"
+	"github.com/tidwall/btree"
 )
 
 // Table is a handle to one table of a DB. Its methods are safe for concurrent
@@ -113,8 +113,8 @@ func (t *Table) write(r Record, op Op) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if old, exists := t.tree.ReplaceOrInsert(stored(k, nr)); exists && op == OpInsert {
-		t.tree.ReplaceOrInsert(old) // put it back: one tree walk on the common path
+	if old, exists := t.tree.Set(stored(k, nr)); exists && op == OpInsert {
+		t.tree.Set(old) // put it back: one tree walk on the common path
 		return nil, fmt.Errorf("dictdb: table %q: insert key %s: %w", t.name, k, ErrDuplicateKey)
 	}
 	t.noteKey(k)
@@ -162,10 +162,10 @@ func (t *Table) Select(where func(Record) bool) []Record {
 		t.db.mu.Unlock()
 		return nil
 	}
-	tree := t.tree.Clone()
+	tree := t.tree.Copy()
 	t.db.mu.Unlock()
 	var out []Record
-	tree.Ascend(func(e entry) bool {
+	tree.Scan(func(e entry) bool {
 		if where == nil || where(e.r) {
 			out = append(out, copyRecord(e.r))
 		}
@@ -205,7 +205,7 @@ func (t *Table) Update(where func(Record) bool, changes Record) (int, error) {
 		return 0, t.errGone()
 	}
 	var matched []entry
-	t.tree.Ascend(func(e entry) bool {
+	t.tree.Scan(func(e entry) bool {
 		if where == nil || where(e.r) {
 			matched = append(matched, e)
 		}
@@ -240,7 +240,7 @@ func (t *Table) Update(where func(Record) bool, changes Record) (int, error) {
 			k = newKey
 			t.noteKey(k)
 		}
-		t.tree.ReplaceOrInsert(stored(k, nr))
+		t.tree.Set(stored(k, nr))
 		changesOut = append(changesOut, Change{Op: OpUpdate, Table: t.name, Key: k.value(), Record: nr})
 	}
 	db.commit(changesOut)
@@ -259,7 +259,7 @@ func (t *Table) Delete(where func(Record) bool) (int, error) {
 		return 0, t.errGone()
 	}
 	var keys []pkey
-	t.tree.Ascend(func(e entry) bool {
+	t.tree.Scan(func(e entry) bool {
 		if where == nil || where(e.r) {
 			keys = append(keys, e.k)
 		}

@@ -18,7 +18,7 @@ type tableLoad struct {
 	spec                     TableSpec
 	sawPK, sawSchema, sawRec bool
 	rebuild                  bool     // t must be checked again against the final spec
-	t                        *Table   // records streamed in with the spec known then
+	t                        *loading // records streamed in with the spec known then
 	held                     []Record // records that came before the spec
 }
 
@@ -63,14 +63,27 @@ func (l *tableLoad) records(d tokenReader, what string) error {
 	if validateSpec(l.name, provisional) != nil {
 		provisional.Schema, l.rebuild = nil, true
 	}
-	l.t = newTable(l.db, l.name, provisional)
-	return eachElem(d, what, func(i int) error {
+	l.t = newLoading(l.db, l.name, provisional)
+	var p *loadPipeline // once the table is large
+	err := eachElem(d, what, func(i int) error {
+		if p == nil && i == parallelLoadMin && loadWorkers() > 1 {
+			p = l.t.parallel(d)
+		}
+		if p != nil {
+			return p.next(d, i)
+		}
 		r, err := decodeRecord(d, l.name, i)
 		if err != nil {
 			return err
 		}
-		return l.t.loadRecord(r, i)
+		return l.t.add(r, i)
 	})
+	if p != nil {
+		if perr := p.wait(); perr != nil {
+			return perr // it comes first in the file
+		}
+	}
+	return err
 }
 
 // finish checks the final spec and returns the table, loading the records
@@ -80,36 +93,68 @@ func (l *tableLoad) finish() (*Table, error) {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	if l.t != nil && !l.rebuild {
-		return l.t, nil
+		return l.t.done(), nil
 	}
-	final := newTable(l.db, l.name, l.spec)
+	final := newLoading(l.db, l.name, l.spec)
 	for i, r := range l.held {
-		if err := final.loadRecord(r, i); err != nil {
+		if err := final.add(r, i); err != nil {
 			return nil, err
 		}
 	}
 	if l.t == nil {
-		return final, nil
+		return final.done(), nil
 	}
 	var err error
 	i := 0
-	l.t.tree.Ascend(func(e entry) bool {
-		err = final.loadRecord(e.r, i)
+	l.t.done().tree.Scan(func(e entry) bool {
+		err = final.add(e.r, i)
 		i++
 		return err == nil
 	})
-	return final, err
+	return final.done(), err
 }
 
-// loadRecord adds the i-th record of a file being loaded.
-func (t *Table) loadRecord(r Record, i int) error {
+// loading is a table being filled from a file. Its records come in key
+// order when this package wrote the file: each goes to the end of the
+// tree's last leaf, without a search, as long as they do (the tree's
+// Load); one out of order is searched for, and a duplicate reported.
+type loading struct {
+	t *Table
+}
+
+func newLoading(db *DB, name string, spec TableSpec) *loading {
+	return &loading{t: newTable(db, name, spec)}
+}
+
+// add adds the i-th record of the file.
+func (l *loading) add(r Record, i int) error {
+	e, err := l.check(r, i)
+	if err != nil {
+		return err
+	}
+	return l.addEntry(e, i)
+}
+
+// check checks r, the i-th record of the file, against the table's spec,
+// and returns its entry. It is safe for concurrent use.
+func (l *loading) check(r Record, i int) (entry, error) {
+	t := l.t
 	if err := checkRecord(t.name, &t.spec, r); err != nil {
-		return fmt.Errorf("%w: table %q record %d: %v", ErrCorrupt, t.name, i, err)
+		return entry{}, fmt.Errorf("%w: table %q record %d: %v", ErrCorrupt, t.name, i, err)
 	}
 	k, _ := keyOf(t.name, t.spec.PrimaryKey, r[t.spec.PrimaryKey], true)
-	if _, dup := t.tree.ReplaceOrInsert(stored(k, r)); dup {
-		return corruptf("table %q record %d: duplicate primary key %s", t.name, i, k)
+	return stored(k, r), nil
+}
+
+// addEntry adds e, the i-th record of the file, checked.
+func (l *loading) addEntry(e entry, i int) error {
+	t := l.t
+	if _, dup := t.tree.Load(e); dup {
+		return corruptf("table %q record %d: duplicate primary key %s", t.name, i, e.k)
 	}
-	t.noteKey(k)
+	t.noteKey(e.k)
 	return nil
 }
+
+// done returns the table with its records.
+func (l *loading) done() *Table { return l.t }

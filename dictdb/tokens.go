@@ -198,6 +198,31 @@ type tokenReader interface {
 	// the table ends, rather than checked as they come; the records that
 	// come before the primary key are always held.
 	holdsUntilSchema() bool
+
+	// rawRecord returns the encoding of the next record and the stream
+	// offset of its first byte, consuming it, if it finds where the record
+	// ends without decoding it (see jsonv's RawObject and cborv's RawMap);
+	// otherwise it consumes nothing and returns ok false, and Value
+	// decodes the record, or says what is wrong with it. The bytes are
+	// valid until the next call.
+	rawRecord(limit int) (raw []byte, offset int64, ok bool)
+	// recordReader returns a reader, for another goroutine, of the
+	// records that rawRecord returns at the current position: it decodes
+	// them, and fails on them, as this reader would have.
+	recordReader() recordReader
+}
+
+// valueReader is what decodeRecord needs of a reader.
+type valueReader interface {
+	Value() (any, error)
+	notMap(v any) string
+}
+
+// A recordReader decodes the records that a tokenReader's rawRecord
+// returned, each given whole with its stream offset to Reset.
+type recordReader interface {
+	valueReader
+	Reset(raw []byte, offset int64)
 }
 
 // newTokenReader returns the token reader of format f (checked) reading

@@ -209,7 +209,7 @@ func decodeSpec(d tokenReader, table string) (*TableSpec, error) {
 }
 
 // decodeRecord decodes the i-th record of table name.
-func decodeRecord(d tokenReader, name string, i int) (Record, error) {
+func decodeRecord(d valueReader, name string, i int) (Record, error) {
 	v, err := d.Value()
 	if err != nil {
 		return nil, corruptf("table %q record %d: %v", name, i, err)

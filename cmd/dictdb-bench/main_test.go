@@ -25,10 +25,11 @@ func TestSmoke(t *testing.T) {
 	t.Log("\n" + table)
 	var want []string
 	for _, f := range dictdb.Formats() {
-		want = append(want, "full backup "+string(f)+" vs encoding/json", "full backup "+string(f)+" vs raw write")
+		want = append(want, "full backup "+string(f)+" vs encoding/json", "full backup "+string(f)+" vs raw write",
+			"restore.Latest "+string(f)+", full + 10 deltas vs encoding/json", "dictdb.Load "+string(f)+" (in memory) vs encoding/json",
+			"peak extra heap, restore.Latest "+string(f))
 	}
-	want = append(want, "restore.Latest json vs encoding/json", "dictdb.Load json (in memory) vs encoding/json",
-		"peak extra heap, full backup json", "delta of 1k changes, 3k vs 10k records",
+	want = append(want, "peak extra heap, full backup json", "delta of 1k changes, 3k vs 10k records",
 		"insert rate, manager attached", "insert rate, manager + delta every 100ms", "writer p99.9 during a full backup",
 		"requests per delta, continuous", "delta cost with 1k objects vs 100 in the prefix", "commit to durable, MaxLag 100 ms",
 		"group commit, 8 writers vs 1",

@@ -53,8 +53,10 @@ type Decoder struct {
 	fail     error // sticky decoding error
 	maxDepth int
 	stack    []frame // containers opened with BeginMap/BeginArray
+	outer    int     // containers around the input (see NewValueDecoder)
 	scratch  []byte  // contents of indefinite-length strings
 	keys     readbuf.KeyCache
+	raw      []uint64 // RawMap's count of the items left on each level
 }
 
 // NewDecoder returns a Decoder reading from r.
@@ -84,7 +86,7 @@ func (d *Decoder) Value() (any, error) {
 	if d.fail != nil {
 		return nil, d.fail
 	}
-	v, err := d.value(len(d.stack), true)
+	v, err := d.value(d.depth(), true)
 	if err != nil {
 		d.fail = err
 		return nil, err
@@ -98,7 +100,7 @@ func (d *Decoder) Skip() error {
 	if d.fail != nil {
 		return d.fail
 	}
-	_, err := d.value(len(d.stack), false)
+	_, err := d.value(d.depth(), false)
 	return d.check(err)
 }
 
@@ -220,7 +222,7 @@ func (d *Decoder) begin(major byte, what string) error {
 	if c>>5 != major {
 		return d.check(d.unexpected(c, what))
 	}
-	if len(d.stack) >= d.maxDepth {
+	if d.depth() >= d.maxDepth {
 		return d.check(d.depthErr())
 	}
 	d.pos += n
@@ -725,6 +727,12 @@ func (d *Decoder) str(c byte, arg uint64) ([]byte, error) {
 	text := c>>5 == MajorText
 	if c&0x1f != 31 {
 		start := d.Offset() // buf may move as the chunk is read
+		if c&0x1f < 24 {
+			// A one-byte head: the error names it, as the fast paths of
+			// value and key do for a string all in the buffer, so that
+			// the offset does not depend on where the buffer ends.
+			start--
+		}
 		b, err := d.chunk(arg)
 		if err == nil && text && !validUTF8(b) {
 			return nil, &SyntaxError{Offset: start, Msg: "invalid UTF-8 in text string"}

@@ -49,6 +49,7 @@ type Decoder struct {
 	fail     error // sticky decoding error
 	maxDepth int
 	stack    []byte // containers opened with BeginObject/BeginArray
+	outer    int    // containers around the input (see NewValueDecoder)
 	scratch  []byte // unescaped string contents
 	keys     readbuf.KeyCache
 }
@@ -80,7 +81,7 @@ func (d *Decoder) Value() (any, error) {
 	if d.fail != nil {
 		return nil, d.fail
 	}
-	v, err := d.value(len(d.stack), true)
+	v, err := d.value(d.depth(), true)
 	if err != nil {
 		d.fail = err
 		return nil, err
@@ -94,7 +95,7 @@ func (d *Decoder) Skip() error {
 	if d.fail != nil {
 		return d.fail
 	}
-	_, err := d.value(len(d.stack), false)
+	_, err := d.value(d.depth(), false)
 	return d.check(err)
 }
 
@@ -175,7 +176,7 @@ func (d *Decoder) begin(open, state byte, context string) error {
 	if c != open {
 		return d.check(d.badChar(d.pos, c, context))
 	}
-	if len(d.stack) >= d.maxDepth {
+	if d.depth() >= d.maxDepth {
 		return d.check(d.depthErr())
 	}
 	d.pos++

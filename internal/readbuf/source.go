@@ -39,6 +39,12 @@ type Source struct {
 // NewSource returns a Source reading from r.
 func NewSource(r io.Reader) Source { return Source{r: r} }
 
+// Ended returns a Source whose input has ended: the buffer that a decoder
+// holds is all there is, and Fill never touches it. base is the stream
+// offset of the buffer's first byte, for a decoder that reads a part of a
+// stream that it was given whole.
+func Ended(base int64) Source { return Source{base: base, err: io.EOF} }
+
 // Offset returns the stream offset of buf[i], buf being the buffer that
 // Fill last returned.
 func (s *Source) Offset(i int) int64 { return s.base + int64(i) }
