@@ -5,8 +5,12 @@ import (
 	"sync"
 )
 
-// Sizes of the buffers between an encoder and the sink reading it.
+// Sizes of the buffers between an encoder and the sink reading it: at most
+// pipeBuffers of them, the first one firstChunk bytes and each next one
+// twice as large, up to pipeChunk, so that a small delta does not pay for
+// clearing large buffers and a full backup soon moves large chunks.
 const (
+	firstChunk  = 16 << 10
 	pipeChunk   = 512 << 10
 	pipeBuffers = 4
 )
@@ -23,6 +27,8 @@ type chunkPipe struct {
 
 	werr error  // the writer's error, set before full is closed
 	wbuf []byte // the chunk being filled (writer side)
+	made int    // buffers allocated, at most pipeBuffers (writer side)
+	next int    // the size of the next buffer (writer side)
 
 	rbuf  []byte // unread part of the current chunk (reader side)
 	rfull []byte // the current chunk's buffer, to recycle
@@ -33,11 +39,40 @@ func newChunkPipe() *chunkPipe {
 		full:    make(chan []byte, pipeBuffers),
 		free:    make(chan []byte, pipeBuffers),
 		stopped: make(chan struct{}),
-	}
-	for i := 0; i < pipeBuffers; i++ {
-		p.free <- make([]byte, 0, pipeChunk)
+		next:    firstChunk,
 	}
 	return p
+}
+
+// buffer returns an empty buffer for the writer: a free one, or a new one
+// while fewer than pipeBuffers exist, waiting for the reader to free one
+// otherwise. A free buffer smaller than the size reached is replaced.
+func (p *chunkPipe) buffer() ([]byte, error) {
+	var buf []byte
+	select {
+	case buf = <-p.free:
+	default:
+		if p.made < pipeBuffers {
+			p.made++
+			return p.grow(), nil
+		}
+		select {
+		case buf = <-p.free:
+		case <-p.stopped:
+			return nil, errReaderDone
+		}
+	}
+	if cap(buf) < p.next {
+		return p.grow(), nil
+	}
+	return buf[:0], nil
+}
+
+// grow allocates a buffer of the next size and doubles the size.
+func (p *chunkPipe) grow() []byte {
+	buf := make([]byte, 0, p.next)
+	p.next = min(2*p.next, pipeChunk)
+	return buf
 }
 
 // Write copies b into chunks, blocking while every buffer waits for the
@@ -46,12 +81,11 @@ func (p *chunkPipe) Write(b []byte) (int, error) {
 	n := 0
 	for len(b) > 0 {
 		if p.wbuf == nil {
-			select {
-			case buf := <-p.free:
-				p.wbuf = buf[:0]
-			case <-p.stopped:
-				return n, errReaderDone
+			buf, err := p.buffer()
+			if err != nil {
+				return n, err
 			}
+			p.wbuf = buf
 		}
 		k := copy(p.wbuf[len(p.wbuf):cap(p.wbuf)], b)
 		p.wbuf = p.wbuf[:len(p.wbuf)+k]

@@ -64,3 +64,40 @@ func TestChunkPipeErrorsAndStop(t *testing.T) {
 	assert.ErrorIs(t, <-done, errReaderDone)
 	p.stop() // twice is fine
 }
+
+// A small write takes one small buffer; a long stream grows its buffers to
+// pipeChunk and never holds more than pipeBuffers of them.
+func TestChunkPipeBuffersGrow(t *testing.T) {
+	p := newChunkPipe()
+	_, err := p.Write([]byte("a small delta"))
+	require.NoError(t, err)
+	p.closeWrite(nil)
+	got, err := io.ReadAll(p)
+	require.NoError(t, err)
+	assert.Equal(t, "a small delta", string(got))
+	assert.Equal(t, 1, p.made)
+	assert.Equal(t, 2*firstChunk, p.next, "one buffer of firstChunk bytes was made")
+
+	p = newChunkPipe()
+	var largest int
+	go func() {
+		for i := 0; i < 64; i++ {
+			if _, err := p.Write(make([]byte, pipeChunk/3)); err != nil {
+				p.closeWrite(err)
+				return
+			}
+		}
+		p.closeWrite(nil)
+	}()
+	for {
+		buf, ok := <-p.full
+		if !ok {
+			break
+		}
+		largest = max(largest, cap(buf))
+		p.free <- buf[:0]
+	}
+	require.NoError(t, p.werr)
+	assert.Equal(t, pipeChunk, largest, "the buffers grow to pipeChunk")
+	assert.LessOrEqual(t, p.made, pipeBuffers)
+}
