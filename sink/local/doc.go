@@ -22,9 +22,11 @@
 // # Atomic writes
 //
 // Put never writes to the final path directly. It streams the object into a
-// temporary file named ".dictdb-tmp-<random>" in the same directory as the
-// final file, sets its modification time, fsyncs it, closes it, renames it
-// onto the final path (an atomic replace on POSIX file systems) and finally
+// temporary file named ".dictdb-tmp-<random>" in the directory
+// ".dictdb-tmp-files" next to the final file (creating a file in a
+// directory of thousands of objects is slow on some file systems), sets
+// its modification time, fsyncs it, closes it, renames it onto the final
+// path (an atomic replace on POSIX file systems) and finally
 // fsyncs the directory so the rename itself is durable; the rename and the
 // directory fsync happen under the directory's lock (see Conditional
 // writes). If anything fails before the rename, or the

@@ -30,6 +30,13 @@ const TempPrefix = ".dictdb-tmp-"
 // place.
 const LockName = TempPrefix + "dir.lock"
 
+// tempDir is the directory, in each directory of objects, where Put creates
+// its temporary files: on some file systems creating a file takes time in
+// proportion to the entries of its directory, and a directory of thousands
+// of backups made every delta pay for them. The rename into place stays
+// atomic, within one file system.
+const tempDir = TempPrefix + "files"
+
 var _ sink.ConditionalSink = (*Sink)(nil)
 
 // Sink is a [sink.Sink] backed by a directory. It is safe for concurrent use.
@@ -336,11 +343,14 @@ func linkNew(d *os.Root, tmp, base string) error {
 	return err
 }
 
-// createTemp creates a new file named TempPrefix+<random> in d, mode 0o600,
-// and returns it with its name.
+// createTemp creates a new file named TempPrefix+<random> in d's tempDir,
+// mode 0o600, and returns it with its name relative to d.
 func createTemp(d *os.Root) (*os.File, string, error) {
+	if err := d.Mkdir(tempDir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, "", err
+	}
 	for range 100 {
-		name := TempPrefix + strconv.FormatUint(rand.Uint64(), 36)
+		name := filepath.Join(tempDir, TempPrefix+strconv.FormatUint(rand.Uint64(), 36))
 		f, err := d.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		if errors.Is(err, fs.ErrExist) {
 			continue
@@ -468,6 +478,9 @@ func (s *Sink) list(ctx context.Context, prefix string) ([]sink.ObjectInfo, erro
 			return nil
 		}
 		if d.IsDir() {
+			if strings.HasPrefix(d.Name(), TempPrefix) {
+				return fs.SkipDir // temporary files
+			}
 			// Descend only if keys below this directory can match prefix.
 			dirPrefix := key + "/"
 			if strings.HasPrefix(dirPrefix, prefix) || strings.HasPrefix(prefix, dirPrefix) {

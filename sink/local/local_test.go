@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,15 +47,21 @@ func listKeys(t *testing.T, s sink.Sink, prefix string) []string {
 	return keys
 }
 
-// tempFiles returns the temp files directly in dir.
+// tempFiles returns the temp files of dir: those directly in it, and those
+// in its directory of temporary files.
 func tempFiles(t *testing.T, dir string) []string {
 	t.Helper()
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
 	var names []string
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), local.TempPrefix) {
-			names = append(names, e.Name())
+	for _, d := range []string{dir, filepath.Join(dir, local.TempPrefix+"files")} {
+		entries, err := os.ReadDir(d)
+		if d != dir && errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		require.NoError(t, err)
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), local.TempPrefix) && !e.IsDir() {
+				names = append(names, e.Name())
+			}
 		}
 	}
 	return names
@@ -419,4 +426,47 @@ func TestRemovedDirectory(t *testing.T) {
 	assert.ErrorIs(t, s.Delete(ctx, "a/k"), sink.ErrNotFound)
 	require.NoError(t, s.Put(ctx, "a/k", strings.NewReader("again")), "Put recreates the directory")
 	assert.Equal(t, []byte("again"), getBytes(t, s, "a/k"))
+}
+
+// inspectOnRead calls fn on its first Read, then reads as r.
+type inspectOnRead struct {
+	r    io.Reader
+	fn   func()
+	done bool
+}
+
+func (i *inspectOnRead) Read(p []byte) (int, error) {
+	if !i.done {
+		i.done = true
+		i.fn()
+	}
+	return i.r.Read(p)
+}
+
+// Put writes its temporary file in the directory of temporary files next
+// to the object, never among the objects; List does not look there, and
+// New removes what a crash left in it.
+func TestTempFilesHaveTheirOwnDirectory(t *testing.T) {
+	root := t.TempDir()
+	s := newSink(t, root)
+	tmpDir := filepath.Join(root, "sub", local.TempPrefix+"files")
+	var during []string
+	require.NoError(t, s.Put(t.Context(), "sub/a", &inspectOnRead{r: strings.NewReader("x"), fn: func() {
+		entries, err := os.ReadDir(tmpDir)
+		require.NoError(t, err)
+		for _, e := range entries {
+			during = append(during, e.Name())
+		}
+	}}))
+	require.Len(t, during, 1, "the temporary file is in the directory of temporary files")
+	assert.True(t, strings.HasPrefix(during[0], local.TempPrefix))
+	assert.Equal(t, []string{local.TempPrefix + "files", "a"}, dirEntries(t, filepath.Join(root, "sub")))
+	assert.Empty(t, tempFiles(t, filepath.Join(root, "sub")), "nothing is left once Put returns")
+
+	left := filepath.Join(tmpDir, local.TempPrefix+"crashed")
+	require.NoError(t, os.WriteFile(left, []byte("partial"), 0o600))
+	assert.Equal(t, []string{"sub/a"}, listKeys(t, s, ""))
+	newSink(t, root)
+	_, err := os.Stat(left)
+	assert.ErrorIs(t, err, fs.ErrNotExist, "New removes a crash's temporary file")
 }
