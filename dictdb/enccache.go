@@ -57,3 +57,21 @@ func (c *encCache) set(f Format, b []byte) {
 	copy(buf[4:], b)
 	c.slot(f).Store(&buf[0])
 }
+
+// slabSize is the number of caches a cacheSlab allocates at a time.
+const slabSize = 1024
+
+// cacheSlab hands out the caches of records loaded together, slabSize at a
+// time: a load of a million records makes a thousand allocations for them
+// instead of a million, which the garbage collector then need not track
+// one by one. A slab lives as long as one of its records does.
+type cacheSlab struct{ free []encCache }
+
+func (s *cacheSlab) next() *encCache {
+	if len(s.free) == 0 {
+		s.free = make([]encCache, slabSize)
+	}
+	c := &s.free[0]
+	s.free = s.free[1:]
+	return c
+}

@@ -91,8 +91,9 @@ func (l *loading) parallel(d tokenReader) *loadPipeline {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
+			var caches cacheSlab
 			for b := range p.work {
-				p.decode(rr, b)
+				p.decode(rr, &caches, b)
 			}
 		}()
 	}
@@ -152,8 +153,9 @@ func (p *loadPipeline) send() {
 	}
 }
 
-// decode decodes and checks the records of b, on a worker, with rr.
-func (p *loadPipeline) decode(rr recordReader, b *loadBatch) {
+// decode decodes and checks the records of b, on a worker, with rr and
+// the worker's caches.
+func (p *loadPipeline) decode(rr recordReader, caches *cacheSlab, b *loadBatch) {
 	defer close(b.done)
 	if p.failed.Load() {
 		return // nobody will look
@@ -172,7 +174,7 @@ func (p *loadPipeline) decode(rr recordReader, b *loadBatch) {
 			}
 		}
 		start = br.end
-		e, err := p.l.check(r, i)
+		e, err := p.l.check(r, i, caches)
 		if err != nil {
 			b.err = err
 			return

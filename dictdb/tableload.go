@@ -119,7 +119,8 @@ func (l *tableLoad) finish() (*Table, error) {
 // tree's last leaf, without a search, as long as they do (the tree's
 // Load); one out of order is searched for, and a duplicate reported.
 type loading struct {
-	t *Table
+	t      *Table
+	caches cacheSlab // for the records add checks
 }
 
 func newLoading(db *DB, name string, spec TableSpec) *loading {
@@ -128,7 +129,7 @@ func newLoading(db *DB, name string, spec TableSpec) *loading {
 
 // add adds the i-th record of the file.
 func (l *loading) add(r Record, i int) error {
-	e, err := l.check(r, i)
+	e, err := l.check(r, i, &l.caches)
 	if err != nil {
 		return err
 	}
@@ -136,14 +137,15 @@ func (l *loading) add(r Record, i int) error {
 }
 
 // check checks r, the i-th record of the file, against the table's spec,
-// and returns its entry. It is safe for concurrent use.
-func (l *loading) check(r Record, i int) (entry, error) {
+// and returns its entry, its cache from caches. It is safe for concurrent
+// use, each goroutine with its own caches.
+func (l *loading) check(r Record, i int, caches *cacheSlab) (entry, error) {
 	t := l.t
 	if err := checkRecord(t.name, &t.spec, r); err != nil {
 		return entry{}, fmt.Errorf("%w: table %q record %d: %v", ErrCorrupt, t.name, i, err)
 	}
 	k, _ := keyOf(t.name, t.spec.PrimaryKey, r[t.spec.PrimaryKey], true)
-	return stored(k, r), nil
+	return entry{k: k, r: r, c: caches.next()}, nil
 }
 
 // addEntry adds e, the i-th record of the file, checked.
