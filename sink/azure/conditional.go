@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -26,18 +25,9 @@ type conditional struct{}
 
 var _ blobsink.Conditional = conditional{}
 
-// etagKey is the context key of the *etagSlot of a conditional upload.
-type etagKey struct{}
-
-// etagSlot receives the ETag the store answered a conditional upload with.
-type etagSlot struct {
-	mu   sync.Mutex
-	etag string
-}
-
 func (conditional) PrepareWrite(ctx context.Context, match sink.Version) (context.Context, blobsink.WriteHooks, error) {
-	slot := &etagSlot{}
-	return context.WithValue(ctx, etagKey{}, slot), blobsink.WriteHooks{
+	ctx, slot := blobsink.WithETagSlot(ctx)
+	return ctx, blobsink.WriteHooks{
 		BeforeWrite: func(as func(any) bool) error {
 			var opts *azblob.UploadStreamOptions
 			if !as(&opts) {
@@ -51,20 +41,13 @@ func (conditional) PrepareWrite(ctx context.Context, match sink.Version) (contex
 			}
 			return nil
 		},
-		Version: func() (sink.Version, error) {
-			slot.mu.Lock()
-			defer slot.mu.Unlock()
-			if slot.etag == "" {
-				return "", errors.New("azure: the upload's response had no ETag")
-			}
-			return sink.Version(slot.etag), nil
-		},
+		Version: func() (sink.Version, error) { return slot.Version("azure") },
 	}, nil
 }
 
 // recordETags is a per-call policy of the container client: it hands the
 // ETag of a successful Put Blob or Put Block List, the requests that store
-// a blob, to the upload's etagSlot, if its context has one. The SDK's
+// a blob, to the upload's blobsink.ETagSlot, if its context has one. The SDK's
 // UploadStream returns the response, but gocloud drops it.
 type recordETags struct{}
 
@@ -73,15 +56,13 @@ func (recordETags) Do(req *policy.Request) (*http.Response, error) {
 	if err != nil || resp == nil || resp.StatusCode != http.StatusCreated || req.Raw().Method != http.MethodPut {
 		return resp, err
 	}
-	slot, ok := req.Raw().Context().Value(etagKey{}).(*etagSlot)
+	slot, ok := blobsink.ETagSlotFrom(req.Raw().Context())
 	if !ok {
 		return resp, err
 	}
 	switch req.Raw().URL.Query().Get("comp") {
 	case "", "blocklist": // Put Blob, Put Block List; not Put Block (comp=block)
-		slot.mu.Lock()
-		slot.etag = resp.Header.Get("ETag")
-		slot.mu.Unlock()
+		slot.Set(resp.Header.Get("ETag"))
 	}
 	return resp, err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
@@ -114,4 +115,47 @@ func (s *Sink) GetVersion(ctx context.Context, key string) (io.ReadCloser, sink.
 		io.Reader
 		io.Closer
 	}{r, r}, v, nil
+}
+
+// ETagSlot receives the ETag that a store answered a conditional upload
+// with, for drivers whose upload response gocloud drops: the driver's
+// request hook (an SDK middleware or policy) finds the slot in the
+// request's context and sets it, and WriteHooks.Version reads it. It is
+// safe for concurrent use.
+type ETagSlot struct {
+	mu   sync.Mutex
+	etag string
+}
+
+// etagSlotKey is the context key of an upload's *ETagSlot.
+type etagSlotKey struct{}
+
+// WithETagSlot returns ctx carrying a new, empty slot, and the slot.
+func WithETagSlot(ctx context.Context) (context.Context, *ETagSlot) {
+	slot := &ETagSlot{}
+	return context.WithValue(ctx, etagSlotKey{}, slot), slot
+}
+
+// ETagSlotFrom returns the slot ctx carries, if any.
+func ETagSlotFrom(ctx context.Context) (*ETagSlot, bool) {
+	slot, ok := ctx.Value(etagSlotKey{}).(*ETagSlot)
+	return slot, ok
+}
+
+// Set records etag.
+func (s *ETagSlot) Set(etag string) {
+	s.mu.Lock()
+	s.etag = etag
+	s.mu.Unlock()
+}
+
+// Version returns the recorded ETag as a version; an error naming driver
+// if none was recorded.
+func (s *ETagSlot) Version(driver string) (sink.Version, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.etag == "" {
+		return "", fmt.Errorf("%s: the upload's response had no ETag", driver)
+	}
+	return sink.Version(s.etag), nil
 }

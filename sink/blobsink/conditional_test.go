@@ -186,3 +186,20 @@ func TestRacingCreatorsOnMemblob(t *testing.T) {
 type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// An upload's ETag reaches its WriteHooks.Version through the context: a
+// slot records what the request hook sets, and says so when it got none.
+func TestETagSlot(t *testing.T) {
+	_, ok := blobsink.ETagSlotFrom(context.Background())
+	assert.False(t, ok, "a context without a slot")
+
+	ctx, slot := blobsink.WithETagSlot(context.Background())
+	_, err := slot.Version("s3")
+	assert.EqualError(t, err, "s3: the upload's response had no ETag")
+	got, ok := blobsink.ETagSlotFrom(ctx)
+	require.True(t, ok)
+	got.Set(`"abc"`)
+	v, err := slot.Version("s3")
+	require.NoError(t, err)
+	assert.Equal(t, sink.Version(`"abc"`), v)
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
@@ -27,18 +26,9 @@ type conditional struct{}
 
 var _ blobsink.Conditional = conditional{}
 
-// etagKey is the context key of the *etagSlot of a conditional upload.
-type etagKey struct{}
-
-// etagSlot receives the ETag the store answered a conditional upload with.
-type etagSlot struct {
-	mu   sync.Mutex
-	etag string
-}
-
 func (conditional) PrepareWrite(ctx context.Context, match sink.Version) (context.Context, blobsink.WriteHooks, error) {
-	slot := &etagSlot{}
-	return context.WithValue(ctx, etagKey{}, slot), blobsink.WriteHooks{
+	ctx, slot := blobsink.WithETagSlot(ctx)
+	return ctx, blobsink.WriteHooks{
 		BeforeWrite: func(as func(any) bool) error {
 			var in *transfermanager.UploadObjectInput
 			if !as(&in) {
@@ -49,26 +39,19 @@ func (conditional) PrepareWrite(ctx context.Context, match sink.Version) (contex
 			}
 			return nil
 		},
-		Version: func() (sink.Version, error) {
-			slot.mu.Lock()
-			defer slot.mu.Unlock()
-			if slot.etag == "" {
-				return "", errors.New("s3: the upload's response had no ETag")
-			}
-			return sink.Version(slot.etag), nil
-		},
+		Version: func() (sink.Version, error) { return slot.Version("s3") },
 	}, nil
 }
 
 // recordETags is an API option of the S3 client: it hands the ETag of a
 // successful PutObject or CompleteMultipartUpload, the requests that store
-// an object, to the upload's etagSlot, if its context has one. The
+// an object, to the upload's blobsink.ETagSlot, if its context has one. The
 // transfer manager drops the response that gocloud would otherwise get.
 func recordETags(stack *middleware.Stack) error {
 	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("DictdbRecordETag",
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			out, md, err := next.HandleInitialize(ctx, in)
-			slot, ok := ctx.Value(etagKey{}).(*etagSlot)
+			slot, ok := blobsink.ETagSlotFrom(ctx)
 			if err != nil || !ok {
 				return out, md, err
 			}
@@ -81,9 +64,7 @@ func recordETags(stack *middleware.Stack) error {
 			default:
 				return out, md, err
 			}
-			slot.mu.Lock()
-			slot.etag = aws.ToString(etag)
-			slot.mu.Unlock()
+			slot.Set(aws.ToString(etag))
 			return out, md, err
 		}), middleware.After)
 }
