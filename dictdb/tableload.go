@@ -93,7 +93,7 @@ func (l *tableLoad) finish() (*Table, error) {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	if l.t != nil && !l.rebuild {
-		return l.t.done(), nil
+		return l.t.t, nil
 	}
 	final := newLoading(l.db, l.name, l.spec)
 	for i, r := range l.held {
@@ -102,16 +102,16 @@ func (l *tableLoad) finish() (*Table, error) {
 		}
 	}
 	if l.t == nil {
-		return final.done(), nil
+		return final.t, nil
 	}
 	var err error
 	i := 0
-	l.t.done().tree.Scan(func(e entry) bool {
+	l.t.t.tree.Scan(func(e entry) bool {
 		err = final.add(e.r, i)
 		i++
 		return err == nil
 	})
-	return final.done(), err
+	return final.t, err
 }
 
 // loading is a table being filled from a file. Its records come in key
@@ -157,6 +157,3 @@ func (l *loading) addEntry(e entry, i int) error {
 	t.noteKey(e.k)
 	return nil
 }
-
-// done returns the table with its records.
-func (l *loading) done() *Table { return l.t }
