@@ -23,8 +23,8 @@
 //
 // Put never writes to the final path directly. It streams the object into a
 // temporary file named ".dictdb-tmp-<random>" in the directory
-// ".dictdb-tmp-files" next to the final file (creating a file in a
-// directory of thousands of objects is slow on some file systems), sets
+// ".dictdb-tmp-files" next to the final file (creating a file among
+// thousands of objects was measured slow on some file systems), sets
 // its modification time, fsyncs it, closes it, renames it onto the final
 // path (an atomic replace on POSIX file systems) and finally
 // fsyncs the directory so the rename itself is durable; the rename and the

@@ -31,10 +31,11 @@ const TempPrefix = ".dictdb-tmp-"
 const LockName = TempPrefix + "dir.lock"
 
 // tempDir is the directory, in each directory of objects, where Put creates
-// its temporary files: on some file systems creating a file takes time in
-// proportion to the entries of its directory, and a directory of thousands
-// of backups made every delta pay for them. The rename into place stays
-// atomic, within one file system.
+// its temporary files rather than among the objects: on the project's test
+// machine (ext4) a create among thousands of backups took up to 1 ms on
+// some runs, against tens of microseconds in an almost empty directory,
+// and every delta pays for one. The rename into place stays atomic, within
+// one file system.
 const tempDir = TempPrefix + "files"
 
 var _ sink.ConditionalSink = (*Sink)(nil)
