@@ -15,11 +15,17 @@ const (
 	pipeBuffers = 4
 )
 
+// lendMin is the smallest write that the pipe borrows (WriteLent) rather
+// than copies.
+const lendMin = 64 << 10
+
 // chunkPipe is io.Pipe with buffers: the encoder can run up to
 // pipeBuffers chunks ahead of the sink, so encoding and writing overlap
-// instead of taking turns. Its memory is bounded by the buffers.
+// instead of taking turns. Its memory is bounded by the buffers. Large
+// writes can be lent instead (WriteLent, see package lend): the reader
+// gets the writer's own buffer, and releases it once written.
 type chunkPipe struct {
-	full chan []byte // chunks for the reader, in order; closed by closeWrite
+	full chan piece  // chunks for the reader, in order; closed by closeWrite
 	free chan []byte // empty buffers for the writer
 
 	stopOnce sync.Once
@@ -31,12 +37,31 @@ type chunkPipe struct {
 	next int    // the size of the next buffer (writer side)
 
 	rbuf  []byte // unread part of the current chunk (reader side)
-	rfull []byte // the current chunk's buffer, to recycle
+	rfull piece  // the current chunk, to recycle
+}
+
+// piece is a chunk for the reader: one of the pipe's buffers, or a
+// buffer lent by the writer, given back by calling release.
+type piece struct {
+	b       []byte
+	release func()
+}
+
+// recycle gives the reader's current chunk back: its buffer to the
+// writer, or the lent buffer to its owner.
+func (p *chunkPipe) recycle() {
+	switch c := p.rfull; {
+	case c.release != nil:
+		c.release()
+	case c.b != nil:
+		p.free <- c.b[:0] // never blocks: there are pipeBuffers buffers
+	}
+	p.rfull = piece{}
 }
 
 func newChunkPipe() *chunkPipe {
 	p := &chunkPipe{
-		full:    make(chan []byte, pipeBuffers),
+		full:    make(chan piece, pipeBuffers),
 		free:    make(chan []byte, pipeBuffers),
 		stopped: make(chan struct{}),
 		next:    firstChunk,
@@ -99,9 +124,33 @@ func (p *chunkPipe) Write(b []byte) (int, error) {
 	return n, nil
 }
 
+// WriteLent passes b to the reader without a copy, after what was written
+// before it, if it is large; release is called once the reader is done
+// with it.
+func (p *chunkPipe) WriteLent(b []byte, release func()) error {
+	if len(b) < lendMin {
+		_, err := p.Write(b)
+		release()
+		return err
+	}
+	if len(p.wbuf) > 0 {
+		if err := p.send(); err != nil {
+			release()
+			return err
+		}
+	}
+	select {
+	case p.full <- piece{b: b, release: release}:
+		return nil
+	case <-p.stopped:
+		release()
+		return errReaderDone
+	}
+}
+
 func (p *chunkPipe) send() error {
 	select {
-	case p.full <- p.wbuf:
+	case p.full <- piece{b: p.wbuf}:
 		p.wbuf = nil
 		return nil
 	case <-p.stopped:
@@ -122,18 +171,15 @@ func (p *chunkPipe) closeWrite(err error) {
 // Read reads what the writer wrote, in order.
 func (p *chunkPipe) Read(b []byte) (int, error) {
 	for len(p.rbuf) == 0 {
-		if p.rfull != nil {
-			p.free <- p.rfull[:0] // never blocks: there are pipeBuffers buffers
-			p.rfull = nil
-		}
-		buf, ok := <-p.full
+		p.recycle()
+		c, ok := <-p.full
 		if !ok {
 			if p.werr != nil {
 				return 0, p.werr
 			}
 			return 0, io.EOF
 		}
-		p.rfull, p.rbuf = buf, buf
+		p.rfull, p.rbuf = c, c.b
 	}
 	n := copy(b, p.rbuf)
 	p.rbuf = p.rbuf[n:]
@@ -153,22 +199,19 @@ func (p *chunkPipe) WriteTo(w io.Writer) (int64, error) {
 		}
 	}
 	for {
-		if p.rfull != nil {
-			p.free <- p.rfull[:0]
-			p.rfull = nil
-		}
-		buf, ok := <-p.full
+		p.recycle()
+		c, ok := <-p.full
 		if !ok {
 			if p.werr != nil {
 				return n, p.werr
 			}
 			return n, nil
 		}
-		p.rfull = buf
-		k, err := w.Write(buf)
+		p.rfull = c
+		k, err := w.Write(c.b)
 		n += int64(k)
 		if err != nil {
-			p.rbuf = buf[k:]
+			p.rbuf = c.b[k:]
 			return n, err
 		}
 	}

@@ -90,14 +90,109 @@ func TestChunkPipeBuffersGrow(t *testing.T) {
 		p.closeWrite(nil)
 	}()
 	for {
-		buf, ok := <-p.full
+		c, ok := <-p.full
 		if !ok {
 			break
 		}
-		largest = max(largest, cap(buf))
-		p.free <- buf[:0]
+		largest = max(largest, cap(c.b))
+		p.free <- c.b[:0]
 	}
 	require.NoError(t, p.werr)
 	assert.Equal(t, pipeChunk, largest, "the buffers grow to pipeChunk")
 	assert.LessOrEqual(t, p.made, pipeBuffers)
 }
+
+// Lent writes reach the reader in order with the copied ones, as the same
+// buffers (no copy), and each is released once, after the reader is done
+// with it; small lent writes are copied and released at once.
+func TestChunkPipeLends(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	p := newChunkPipe()
+	var want bytes.Buffer
+	released := make(chan int, 64)
+	lent := map[int][]byte{}
+	go func() {
+		for i := 0; i < 24; i++ {
+			if i%3 == 0 {
+				b := []byte("copied")
+				want.Write(b)
+				if _, err := p.Write(b); err != nil {
+					p.closeWrite(err)
+					return
+				}
+				continue
+			}
+			n := lendMin + rng.IntN(lendMin)
+			if i%4 == 0 {
+				n = 10 // below lendMin: copied
+			}
+			b := make([]byte, n)
+			for j := range b {
+				b[j] = byte(rng.IntN(256))
+			}
+			want.Write(b)
+			lent[i] = b
+			i := i
+			if err := p.WriteLent(b, func() { released <- i }); err != nil {
+				p.closeWrite(err)
+				return
+			}
+		}
+		p.closeWrite(nil)
+	}()
+	var got bytes.Buffer
+	seen := map[int]bool{}
+	w := writerFunc(func(b []byte) (int, error) {
+		// Count the releases so far: none may come twice.
+		for {
+			select {
+			case i := <-released:
+				require.False(t, seen[i], "released twice")
+				seen[i] = true
+				continue
+			default:
+			}
+			break
+		}
+		return got.Write(b)
+	})
+	_, err := p.WriteTo(w)
+	require.NoError(t, err)
+	close(released)
+	for i := range released {
+		require.False(t, seen[i], "released twice")
+		seen[i] = true
+	}
+	assert.True(t, bytes.Equal(want.Bytes(), got.Bytes()), "the bytes arrive whole and in order")
+	assert.Len(t, seen, len(lent), "every lent buffer is released")
+}
+
+// The reader writes a lent buffer itself, not a copy, and releases it only
+// after that write returns.
+func TestChunkPipeLentBufferIsNotCopied(t *testing.T) {
+	p := newChunkPipe()
+	b := make([]byte, lendMin)
+	var releasedBefore bool
+	var release func()
+	writing := false
+	release = func() { releasedBefore = writing }
+	go func() {
+		err := p.WriteLent(b, release)
+		p.closeWrite(err)
+	}()
+	var same bool
+	_, err := p.WriteTo(writerFunc(func(got []byte) (int, error) {
+		writing = true
+		same = &got[0] == &b[0]
+		writing = false
+		return len(got), nil
+	}))
+	require.NoError(t, err)
+	p.recycle() // what the next read would do
+	assert.True(t, same, "the reader gets the lent buffer itself")
+	assert.False(t, releasedBefore, "the buffer is released after it is written")
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }

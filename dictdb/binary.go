@@ -74,7 +74,9 @@ func (w *cborWriter) encoded(b []byte) { w.buf = append(w.buf, b...) }
 
 func (w *cborWriter) appendElem(dst, b []byte) []byte { return append(dst, b...) }
 
-func (w *cborWriter) elems(b []byte, _ int) { w.buf = append(w.buf, b...) }
+func (w *cborWriter) elems(b []byte, _ int, release func()) error {
+	return w.writeChunk(b, release)
+}
 
 // cborReader is the tokenReader of FormatBinary.
 type cborReader struct{ *cborv.Decoder }

@@ -50,9 +50,8 @@ func (s *Snapshot) encode(w tokenWriter, f Format, meta Meta) error {
 // from its cached encoding, or encoded now and cached for the next time.
 func (t *TableSnapshot) encodeRecords(w tokenWriter, f Format) error {
 	if rs := t.ranges(); rs != nil {
-		return t.encodeRanges(rs, f, w, func(c chunk) error {
-			w.elems(c.b, c.n)
-			return w.flushIfFull()
+		return t.encodeRanges(rs, f, w, func(c chunk, release func()) error {
+			return w.elems(c.b, c.n, release)
 		})
 	}
 	var err error

@@ -124,13 +124,13 @@ func (w *jsonWriter) appendElem(dst, b []byte) []byte {
 	return append(dst, b...)
 }
 
-func (w *jsonWriter) elems(b []byte, n int) {
+func (w *jsonWriter) elems(b []byte, n int, release func()) error {
 	f := &w.open[len(w.open)-1]
 	if f.n == 0 && len(b) > 0 {
 		b = b[1:] // the first element has no comma before it
 	}
-	w.buf = append(w.buf, b...)
 	f.n += n
+	return w.writeChunk(b, release)
 }
 
 // jsonReader is the tokenReader of FormatJSON.

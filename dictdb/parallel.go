@@ -12,14 +12,16 @@ import (
 // written in key order, with a few ranges in flight at a time so that
 // memory stays bounded whatever the table's size.
 
-// parallelMin is the fewest records encoded on every core (a variable for
-// the tests).
-var parallelMin = 1 << 16
+// Variables for the tests: the fewest records encoded on every core, and
+// the size at which a range's chunk is handed over.
+var (
+	parallelMin = 1 << 16
+	maxChunk    = 1 << 20
+)
 
 const (
 	perRange    = 1 << 14 // records per range, about
 	rangesAhead = 2       // ranges encoded ahead of the writer, per worker
-	maxChunk    = 1 << 20 // a range's chunk is handed over once this big
 )
 
 // keyRange is the keys from lo to hi, hi excluded (nil: to the end).
@@ -74,9 +76,10 @@ type chunk struct {
 }
 
 // encodeRanges encodes the records of the ranges on every core and writes
-// them, in key order, through put. Each record comes from its cached
-// encoding in format f, or is encoded and cached.
-func (t *TableSnapshot) encodeRanges(rs []keyRange, f Format, w tokenWriter, put func(chunk) error) error {
+// them, in key order, through put, which calls release once it no longer
+// uses the chunk's bytes. Each record comes from its cached encoding in
+// format f, or is encoded and cached.
+func (t *TableSnapshot) encodeRanges(rs []keyRange, f Format, w tokenWriter, put func(c chunk, release func()) error) error {
 	workers := runtime.GOMAXPROCS(0)
 	results := make([]chan chunk, len(rs))
 	for i := range results {
@@ -90,6 +93,14 @@ func (t *TableSnapshot) encodeRanges(rs []keyRange, f Format, w tokenWriter, put
 	// Chunk buffers go back to the workers once written: a backup of a
 	// large table would otherwise allocate its whole size again.
 	free := make(chan []byte, 2*workers*rangesAhead)
+	recycle := func(b []byte) func() {
+		return func() {
+			select {
+			case free <- b[:0]: // the next chunk's buffer
+			default:
+			}
+		}
+	}
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
@@ -122,11 +133,9 @@ func (t *TableSnapshot) encodeRanges(rs []keyRange, f Format, w tokenWriter, put
 				err = c.err
 			}
 			if err == nil {
-				err = put(c)
-			}
-			select {
-			case free <- c.b[:0]: // the next chunk's buffer
-			default:
+				err = put(c, recycle(c.b))
+			} else {
+				recycle(c.b)()
 			}
 		}
 		<-window

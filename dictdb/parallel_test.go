@@ -54,6 +54,56 @@ func TestParallelEncodeIsTheSerialOne(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, serialCold, saveWith(t, fresh, f, true), "%s: parallel, cold", f)
 		require.Equal(t, serialCold, saveWith(t, fresh, f, false), "%s: serial, cached", f)
+
+		// Small chunks: many more than the workers have buffers, so that
+		// a buffer released too early would be reused and caught.
+		oldChunk := maxChunk
+		maxChunk = 4 << 10
+		var lb lendingBuffer
+		require.NoError(t, db.Snapshot().Encode(&lb, f, nil))
+		maxChunk = oldChunk
+		lb.consume(0)
+		require.Positive(t, lb.lends, "%s: chunks are lent", f)
+		require.Equal(t, serialCold, lb.out.Bytes(), "%s: parallel, lent", f)
+	}
+}
+
+// lendingBuffer borrows buffers like the backup's pipe: it writes each
+// lent buffer out only after a few more came, then releases it, checking
+// that the lender did not change it in between.
+type lendingBuffer struct {
+	out   bytes.Buffer
+	held  []held
+	lends int
+}
+
+type held struct {
+	b, copy []byte
+	release func()
+}
+
+func (l *lendingBuffer) Write(p []byte) (int, error) {
+	l.consume(0)
+	return l.out.Write(p)
+}
+
+func (l *lendingBuffer) WriteLent(p []byte, release func()) error {
+	l.lends++
+	l.held = append(l.held, held{p, bytes.Clone(p), release})
+	l.consume(3)
+	return nil
+}
+
+// consume writes out and releases the buffers held but the last keep.
+func (l *lendingBuffer) consume(keep int) {
+	for len(l.held) > keep {
+		h := l.held[0]
+		if !bytes.Equal(h.b, h.copy) {
+			panic("a lent buffer changed before its release")
+		}
+		l.out.Write(h.b)
+		h.release()
+		l.held = l.held[1:]
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dictdb/dictdb-go/internal/cborv"
 	"github.com/dictdb/dictdb-go/internal/jsonv"
+	"github.com/dictdb/dictdb-go/internal/lend"
 )
 
 // The structure of a document (its tables, records, specs and deltas) is
@@ -40,9 +41,11 @@ type tokenWriter interface {
 	encoded(b []byte)
 	// appendElem appends the encoding b of an element of a perLine array
 	// to dst, with what goes before an element that is not the first;
-	// elems writes n such elements where n elements would go.
+	// elems writes n such elements where n elements would go, lending b
+	// to the io.Writer when it borrows buffers (see writeChunk): release
+	// is called once b is no longer used.
 	appendElem(dst, b []byte) []byte
-	elems(b []byte, n int)
+	elems(b []byte, n int, release func()) error
 	// flushIfFull writes out the buffer once it holds a chunk. It returns
 	// the first error of the io.Writer, after which nothing more is written.
 	flushIfFull() error
@@ -104,21 +107,66 @@ func (e *writeBuf) flush() error {
 	return e.err
 }
 
+// writeChunk writes b after what is buffered. An io.Writer that borrows
+// buffers (see package lend) gets b itself, once everything before it is
+// written; others get a copy through the buffer. release is called once b
+// is no longer used.
+func (e *writeBuf) writeChunk(b []byte, release func()) error {
+	lw, ok := e.w.(lend.Writer)
+	if !ok || e.err != nil {
+		e.buf = append(e.buf, b...)
+		release()
+		return e.flushIfFull()
+	}
+	if err := e.drain(); err != nil {
+		release()
+		return err
+	}
+	if err := lw.WriteLent(b, release); err != nil {
+		e.err = err
+	}
+	return e.err
+}
+
+// drain writes out the buffer and waits until the background goroutine,
+// if any, has written everything handed to it: the io.Writer can then be
+// called on this goroutine.
+func (e *writeBuf) drain() error {
+	if err := e.flush(); err != nil || e.bg == nil {
+		return err
+	}
+	done := make(chan struct{})
+	e.bg.full <- bgWrite{done: done}
+	<-done
+	if p := e.bg.err.Load(); p != nil {
+		e.err = *p
+	}
+	return e.err
+}
+
 // background writes the full buffers of a writeBuf to its io.Writer on a
 // goroutine, in order, while the encoder fills the next: two buffers in
 // flight at most.
 type background struct {
-	full, free chan []byte
-	done       chan struct{}
-	err        atomic.Pointer[error]
-	waited     bool
+	full   chan bgWrite
+	free   chan []byte
+	done   chan struct{}
+	err    atomic.Pointer[error]
+	waited bool
+}
+
+// bgWrite is a buffer for the background goroutine to write, or, with
+// done set, a request to close done once everything before it is written.
+type bgWrite struct {
+	buf  []byte
+	done chan struct{}
 }
 
 func (e *writeBuf) overlap() {
 	if e.bg != nil {
 		return
 	}
-	b := &background{full: make(chan []byte, 2), free: make(chan []byte, 2), done: make(chan struct{})}
+	b := &background{full: make(chan bgWrite, 2), free: make(chan []byte, 2), done: make(chan struct{})}
 	// Room for a chunk of the parallel encoder (see parallel.go) besides
 	// what is already there: no buffer grows.
 	size := flushSize + maxChunk + 64<<10
@@ -128,13 +176,17 @@ func (e *writeBuf) overlap() {
 	}
 	go func() {
 		defer close(b.done)
-		for buf := range b.full {
+		for req := range b.full {
+			if req.done != nil {
+				close(req.done)
+				continue
+			}
 			if b.err.Load() == nil {
-				if _, err := e.w.Write(buf); err != nil {
+				if _, err := e.w.Write(req.buf); err != nil {
 					b.err.Store(&err)
 				}
 			}
-			b.free <- buf[:0]
+			b.free <- req.buf[:0]
 		}
 	}()
 	e.bg = b
@@ -147,7 +199,7 @@ func (b *background) send(e *writeBuf) error {
 		return e.err
 	}
 	if len(e.buf) > 0 {
-		b.full <- e.buf
+		b.full <- bgWrite{buf: e.buf}
 		e.buf = <-b.free
 	}
 	return nil

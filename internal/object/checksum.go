@@ -10,6 +10,7 @@ import (
 	"io"
 
 	"github.com/dictdb/dictdb-go/dictdb"
+	"github.com/dictdb/dictdb-go/internal/lend"
 )
 
 // The checksum is the last top-level field of every object this project
@@ -153,6 +154,28 @@ func (c *ChecksumWriter) Write(p []byte) (int, error) {
 	c.hold = append(c.hold[:0], c.hold[excess:]...)
 	c.hold = append(c.hold, p...)
 	return all, nil
+}
+
+// WriteLent is Write without a copy of p when the next writer borrows
+// buffers (see package lend): p is hashed here, then lent on, all of it
+// but the last bytes, which are held back as Write holds them. release is
+// called once nothing reads p any more.
+func (c *ChecksumWriter) WriteLent(p []byte, release func()) error {
+	if _, ok := c.w.(lend.Writer); !ok || c.t == nil || len(c.head) < len(cborStart) || len(p) <= 2*len(c.end) {
+		_, err := c.Write(p) // nothing to gain, or the start of the object
+		release()
+		return err
+	}
+	if len(c.hold) > 0 {
+		if err := c.emit(c.hold); err != nil {
+			release()
+			return err
+		}
+	}
+	body := p[:len(p)-len(c.end)]
+	c.hold = append(c.hold[:0], p[len(body):]...) // before p is lent: its owner may reuse it then
+	c.h.Write(body)
+	return lend.Write(c.w, body, release)
 }
 
 func (c *ChecksumWriter) emit(p []byte) error {

@@ -98,6 +98,18 @@ func NewWriter(dst io.Writer, e Layers, recipients []age.Recipient) (*Writer, er
 // Write writes encoded content.
 func (w *Writer) Write(p []byte) (int, error) { return w.cw.Write(p) }
 
+// WriteLent writes encoded content without copying it when nothing but
+// the checksum is between w and a destination that borrows buffers (see
+// package lend).
+func (w *Writer) WriteLent(p []byte, release func()) error {
+	if len(w.layers) > 0 {
+		_, err := w.cw.Write(p) // the compressor copies it anyway
+		release()
+		return err
+	}
+	return w.cw.WriteLent(p, release)
+}
+
 // Close writes the checksum and completes the compression and encryption.
 func (w *Writer) Close() error {
 	if err := w.cw.Close(); err != nil {

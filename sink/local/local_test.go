@@ -1,6 +1,7 @@
 package local_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -469,4 +470,40 @@ func TestTempFilesHaveTheirOwnDirectory(t *testing.T) {
 	newSink(t, root)
 	_, err := os.Stat(left)
 	assert.ErrorIs(t, err, fs.ErrNotExist, "New removes a crash's temporary file")
+}
+
+// Objects larger than the writeback piece arrive whole, whether the put
+// gets them in one write or in many of odd sizes.
+func TestLargeObjectsInPieces(t *testing.T) {
+	s := newSink(t, t.TempDir())
+	want := make([]byte, 3*local.WritebackEvery+12345)
+	for i := range want {
+		want[i] = byte(i*7 + i>>13)
+	}
+	require.NoError(t, s.Put(t.Context(), "whole", bytes.NewReader(want)), "one write (bytes.Reader.WriteTo)")
+	require.NoError(t, s.Put(t.Context(), "pieces", &oddReader{b: want}))
+	for _, key := range []string{"whole", "pieces"} {
+		rc, err := s.Get(t.Context(), key)
+		require.NoError(t, err)
+		got, err := io.ReadAll(rc)
+		require.NoError(t, err)
+		require.NoError(t, rc.Close())
+		assert.True(t, bytes.Equal(want, got), "%s: %d bytes back of %d", key, len(got), len(want))
+	}
+}
+
+// oddReader returns b in reads of odd sizes, and has no WriteTo.
+type oddReader struct {
+	b []byte
+	n int
+}
+
+func (r *oddReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	r.n++
+	k := copy(p[:min(len(p), 1+(r.n*7919)%(1<<20))], r.b)
+	r.b = r.b[k:]
+	return k, nil
 }

@@ -1,0 +1,4 @@
+package local
+
+// WritebackEvery is writebackEvery, for the tests.
+const WritebackEvery = writebackEvery
