@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 
+	"github.com/dictdb/dictdb-go/internal/box"
 	"github.com/dictdb/dictdb-go/internal/cborv"
 )
 
@@ -122,7 +123,9 @@ func (cborReader) holdsUntilSchema() bool { return true }
 func (r cborReader) rawRecord(limit int) ([]byte, int64, bool) { return r.RawMap(limit) }
 
 func (r cborReader) recordReader() recordReader {
-	return cborReader{cborv.NewValueDecoder(r.Depth())}
+	d := cborv.NewValueDecoder(r.Depth())
+	d.UseArena(new(box.Arena)) // a worker's: the records of a large table
+	return cborReader{d}
 }
 
 var (

@@ -1,6 +1,9 @@
 package dictdb
 
-import "github.com/dictdb/dictdb-go/internal/jsonv"
+import (
+	"github.com/dictdb/dictdb-go/internal/box"
+	"github.com/dictdb/dictdb-go/internal/jsonv"
+)
 
 // The FormatJSON tokens. A document is laid out as the Python DictDB's
 // json.dump writes it, but for one table and one record per line:
@@ -156,7 +159,9 @@ func (jsonReader) holdsUntilSchema() bool { return false }
 func (r jsonReader) rawRecord(limit int) ([]byte, int64, bool) { return r.RawObject(limit) }
 
 func (r jsonReader) recordReader() recordReader {
-	return jsonReader{jsonv.NewValueDecoder(r.Depth())}
+	d := jsonv.NewValueDecoder(r.Depth())
+	d.UseArena(new(box.Arena)) // a worker's: the records of a large table
+	return jsonReader{d}
 }
 
 var (

@@ -8,6 +8,7 @@ import (
 	"math"
 	"unicode/utf8"
 
+	"github.com/dictdb/dictdb-go/internal/box"
 	"github.com/dictdb/dictdb-go/internal/limits"
 	"github.com/dictdb/dictdb-go/internal/readbuf"
 )
@@ -56,13 +57,18 @@ type Decoder struct {
 	outer    int     // containers around the input (see NewValueDecoder)
 	scratch  []byte  // contents of indefinite-length strings
 	keys     readbuf.KeyCache
-	raw      []uint64 // RawMap's count of the items left on each level
+	raw      []uint64   // RawMap's count of the items left on each level
+	arena    *box.Arena // boxes the strings and numbers Value returns, if set
 }
 
 // NewDecoder returns a Decoder reading from r.
 func NewDecoder(r io.Reader) *Decoder {
 	return &Decoder{src: readbuf.NewSource(r), maxDepth: defaultMaxDepth}
 }
+
+// UseArena makes Value box the strings and numbers it decodes from a's
+// slabs instead of allocating each (see package box); nil undoes it.
+func (d *Decoder) UseArena(a *box.Arena) { d.arena = a }
 
 // SetMaxDepth sets the maximum nesting depth of arrays and maps (counting
 // those opened with BeginMap and BeginArray); deeper input is an error. The
@@ -456,6 +462,9 @@ func (d *Decoder) value(depth int, keep bool) (any, error) {
 			if !keep {
 				return nil, nil
 			}
+			if d.arena != nil {
+				return d.arena.String(b), nil
+			}
 			return string(b), nil
 		}
 	}
@@ -472,18 +481,25 @@ func (d *Decoder) value(depth int, keep bool) (any, error) {
 			return nil, d.syntaxErr(d.pos, "integer -1-%d overflows int64", arg)
 		}
 		d.pos += n
+		i := ^int64(arg) // -1-arg
+		if c>>5 == MajorUint {
+			i = int64(arg)
+		}
 		switch {
 		case !keep:
 			return nil, nil // no boxing
-		case c>>5 == MajorUint:
-			return int64(arg), nil
+		case d.arena != nil:
+			return d.arena.Int(i), nil
 		}
-		return ^int64(arg), nil // -1-arg
+		return i, nil
 	case MajorText:
 		d.pos += n
 		b, err := d.str(c, arg)
 		if err != nil || !keep {
 			return nil, err
+		}
+		if d.arena != nil {
+			return d.arena.String(b), nil
 		}
 		return string(b), nil
 	case MajorArray:
@@ -521,8 +537,11 @@ func (d *Decoder) value(depth int, keep bool) (any, error) {
 			return nil, d.syntaxErr(d.pos, "unsupported float value %v", f)
 		}
 		d.pos += n
-		if !keep {
+		switch {
+		case !keep:
 			return nil, nil
+		case d.arena != nil:
+			return d.arena.Float(f), nil
 		}
 		return f, nil
 	case Undefined:

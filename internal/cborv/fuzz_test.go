@@ -3,12 +3,14 @@ package cborv
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
 	"testing/iotest"
 	"unicode/utf8"
 
+	"github.com/dictdb/dictdb-go/internal/box"
 	"github.com/fxamacker/cbor/v2"
 )
 
@@ -134,6 +136,18 @@ func FuzzCBORDecode(f *testing.F) {
 		}
 		if (err2 == nil) != (err == nil) || (err == nil && !equalValues(got, got2)) {
 			t.Fatalf("small buffer: %#v, %v; want %#v, %v for %x", got2, err2, got, err, data)
+		}
+
+		// Values boxed from an arena are the same values, and the errors
+		// the same errors.
+		d = NewDecoder(bytes.NewReader(data))
+		d.UseArena(new(box.Arena))
+		got3, err3 := d.Value()
+		if err3 == nil {
+			err3 = d.End()
+		}
+		if fmt.Sprint(err3) != fmt.Sprint(err) || (err == nil && !equalValues(got, got3)) {
+			t.Fatalf("arena: %#v, %v; want %#v, %v for %x", got3, err3, got, err, data)
 		}
 		if err != nil {
 			return

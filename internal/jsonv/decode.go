@@ -10,6 +10,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/dictdb/dictdb-go/internal/box"
 	"github.com/dictdb/dictdb-go/internal/limits"
 	"github.com/dictdb/dictdb-go/internal/readbuf"
 )
@@ -52,12 +53,17 @@ type Decoder struct {
 	outer    int    // containers around the input (see NewValueDecoder)
 	scratch  []byte // unescaped string contents
 	keys     readbuf.KeyCache
+	arena    *box.Arena // boxes the strings and numbers Value returns, if set
 }
 
 // NewDecoder returns a Decoder reading from r.
 func NewDecoder(r io.Reader) *Decoder {
 	return &Decoder{src: readbuf.NewSource(r), maxDepth: defaultMaxDepth}
 }
+
+// UseArena makes Value box the strings and numbers it decodes from a's
+// slabs instead of allocating each (see package box); nil undoes it.
+func (d *Decoder) UseArena(a *box.Arena) { d.arena = a }
 
 // SetMaxDepth sets the maximum nesting depth of arrays and objects (counting
 // those opened with BeginObject and BeginArray); deeper input is an error.
@@ -402,6 +408,9 @@ func (d *Decoder) value(depth int, keep bool) (any, error) {
 		if err != nil || !keep {
 			return nil, err
 		}
+		if d.arena != nil {
+			return d.arena.String(b), nil
+		}
 		return string(b), nil
 	case '{':
 		return d.object(depth+1, keep)
@@ -419,10 +428,15 @@ func (d *Decoder) value(depth int, keep bool) (any, error) {
 		if err != nil || !keep {
 			return nil, err
 		}
-		if isFloat {
+		switch {
+		case d.arena == nil && isFloat:
 			return f, nil
+		case d.arena == nil:
+			return i, nil
+		case isFloat:
+			return d.arena.Float(f), nil
 		}
-		return i, nil
+		return d.arena.Int(i), nil
 	}
 	return nil, d.badChar(d.pos, c, valueContext)
 }
