@@ -43,9 +43,14 @@ func (c *encCache) get(f Format) []byte {
 	if p == nil {
 		return nil
 	}
-	n := int(binary.LittleEndian.Uint32(unsafe.Slice(p, 4)))
-	return unsafe.Slice(p, 4+n)[4:]
+	return cached(p, cachedLen(p))
 }
+
+// cachedLen returns the length of the encoding that a slot points at.
+func cachedLen(p *byte) uint32 { return binary.LittleEndian.Uint32(unsafe.Slice(p, 4)) }
+
+// cached returns the encoding of length n that a slot points at.
+func cached(p *byte, n uint32) []byte { return unsafe.Slice(p, 4+int(n))[4:] }
 
 // set caches a copy of b, the encoding in format f, if it is small.
 func (c *encCache) set(f Format, b []byte) {

@@ -178,8 +178,7 @@ func (t *TableSnapshot) encodeRange(r keyRange, f Format, w tokenWriter, out cha
 		return true
 	}
 	var scratch []byte
-	visit := func(en entry) bool {
-		b := en.c.get(f)
+	add := func(en entry, b []byte) bool {
 		if b == nil {
 			var err error
 			if scratch, err = w.appendValue(scratch[:0], map[string]any(en.r), recordParents); err != nil {
@@ -199,14 +198,67 @@ func (t *TableSnapshot) encodeRange(r keyRange, f Format, w tokenWriter, out cha
 		}
 		return true
 	}
+	// The records are taken a batch at a time: first the pointers to
+	// their cached encodings, then the encodings' lengths, then their
+	// bytes, so that the loads from memory of a batch are under way
+	// together instead of each record waiting for the one before.
+	var (
+		batch [loadAhead]entry
+		encs  [loadAhead]*byte
+		lens  [loadAhead]uint32
+		nb    int
+	)
+	flush := func() bool {
+		for i := range nb {
+			encs[i] = nil
+			if c := batch[i].c; c != nil {
+				encs[i] = c.slot(f).Load()
+			}
+		}
+		for i := range nb {
+			if p := encs[i]; p != nil {
+				lens[i] = cachedLen(p)
+			}
+		}
+		for i := range nb {
+			var b []byte
+			if p := encs[i]; p != nil {
+				b = cached(p, lens[i])
+			}
+			if !add(batch[i], b) {
+				return false
+			}
+		}
+		nb = 0
+		return true
+	}
+	visit := func(en entry) bool {
+		batch[nb] = en
+		nb++
+		return nb < loadAhead || flush()
+	}
 	lo := entry{k: *r.lo}
+	ok := true // no error and no stop
 	if r.hi == nil {
-		t.tree.Ascend(lo, visit)
+		t.tree.Ascend(lo, func(en entry) bool { ok = visit(en); return ok })
 	} else {
 		hi := *r.hi
-		t.tree.Ascend(lo, func(en entry) bool { return en.k.less(hi) && visit(en) })
+		t.tree.Ascend(lo, func(en entry) bool {
+			if !en.k.less(hi) {
+				return false // the end of the range
+			}
+			ok = visit(en)
+			return ok
+		})
+	}
+	if ok {
+		flush()
 	}
 	if c.n > 0 || c.err != nil {
 		send()
 	}
 }
+
+// loadAhead is the number of records whose cached encodings encodeRange
+// loads at a time.
+const loadAhead = 32
