@@ -35,6 +35,11 @@
 // the new object is already visible under its key, but Put reports the
 // error because the rename may not survive a crash.
 //
+// While it streams, Put asks the kernel every 8 MiB to start writing what
+// came since to the disk (sync_file_range(2) on Linux, nothing elsewhere),
+// so that the fsync waits only for the end of a large object. It is a hint:
+// durability still comes from the fsync.
+//
 // # Conditional writes
 //
 // The Sink is a [sink.ConditionalSink], atomic also across processes on
