@@ -169,3 +169,36 @@ func BenchmarkSkipRecords(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRawRecords finds where each record of an array ends (RawObject),
+// as the goroutine reading a restore does.
+func BenchmarkRawRecords(b *testing.B) {
+	doc := recordsDoc(benchRecords)
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	r := bytes.NewReader(doc)
+	for b.Loop() {
+		r.Reset(doc)
+		d := NewDecoder(r)
+		if err := d.BeginArray(); err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for {
+			more, err := d.NextElem()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !more {
+				break
+			}
+			if _, _, ok := d.RawObject(1 << 20); !ok {
+				b.Fatal("RawObject failed")
+			}
+			n++
+		}
+		if n != benchRecords {
+			b.Fatalf("%d records", n)
+		}
+	}
+}
