@@ -68,13 +68,7 @@ func (a *Arena) String(b []byte) any {
 	} else {
 		s = string(b)
 	}
-	if len(a.strs) == 0 {
-		a.strs = make([]string, slabValues)
-	}
-	p := &a.strs[0]
-	*p = s
-	a.strs = a.strs[1:]
-	return boxed(stringType, unsafe.Pointer(p))
+	return boxed(stringType, next(&a.strs, s))
 }
 
 // Int returns any(i).
@@ -82,22 +76,22 @@ func (a *Arena) Int(i int64) any {
 	if uint64(i) < directBoxMax {
 		return i // the runtime boxes these without allocating
 	}
-	if len(a.ints) == 0 {
-		a.ints = make([]int64, slabValues)
-	}
-	p := &a.ints[0]
-	*p = i
-	a.ints = a.ints[1:]
-	return boxed(int64Type, unsafe.Pointer(p))
+	return boxed(int64Type, next(&a.ints, i))
 }
 
 // Float returns any(f).
 func (a *Arena) Float(f float64) any {
-	if len(a.floats) == 0 {
-		a.floats = make([]float64, slabValues)
+	return boxed(float64Type, next(&a.floats, f))
+}
+
+// next stores v in the next free element of the slab *free, cutting a new
+// slab when it is used up, and returns the element's address.
+func next[T any](free *[]T, v T) unsafe.Pointer {
+	if len(*free) == 0 {
+		*free = make([]T, slabValues)
 	}
-	p := &a.floats[0]
-	*p = f
-	a.floats = a.floats[1:]
-	return boxed(float64Type, unsafe.Pointer(p))
+	p := &(*free)[0]
+	*p = v
+	*free = (*free)[1:]
+	return unsafe.Pointer(p)
 }
