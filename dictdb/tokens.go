@@ -132,9 +132,10 @@ func (e *writeBuf) writeChunk(b []byte, release func()) error {
 // if any, has written everything handed to it: the io.Writer can then be
 // called on this goroutine.
 func (e *writeBuf) drain() error {
-	if err := e.flush(); err != nil || e.bg == nil {
-		return err
+	if err := e.flush(); err != nil || e.bg == nil || !e.bg.queued {
+		return err // nothing handed over since the last drain
 	}
+	e.bg.queued = false
 	done := make(chan struct{})
 	e.bg.full <- bgWrite{done: done}
 	<-done
@@ -153,6 +154,7 @@ type background struct {
 	done   chan struct{}
 	err    atomic.Pointer[error]
 	waited bool
+	queued bool // a buffer was handed over since the last drain (encoder side)
 }
 
 // bgWrite is a buffer for the background goroutine to write, or, with
@@ -200,6 +202,7 @@ func (b *background) send(e *writeBuf) error {
 	}
 	if len(e.buf) > 0 {
 		b.full <- bgWrite{buf: e.buf}
+		b.queued = true
 		e.buf = <-b.free
 	}
 	return nil
