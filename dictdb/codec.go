@@ -49,8 +49,8 @@ func (s *Snapshot) encode(w tokenWriter, f Format, meta Meta) error {
 // encodeRecords writes the records of t in key order, in format f: each
 // from its cached encoding, or encoded now and cached for the next time.
 func (t *TableSnapshot) encodeRecords(w tokenWriter, f Format) error {
-	if rs := t.ranges(); rs != nil {
-		return t.encodeRanges(rs, f, w, func(c chunk, release func()) error {
+	if t.parallel() {
+		return t.encodeSpans(f, w, func(c chunk, release func()) error {
 			return w.elems(c.b, c.n, release)
 		})
 	}

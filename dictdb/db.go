@@ -19,8 +19,9 @@ type entry struct {
 	c *encCache
 }
 
-// stored returns the entry that stores r under k.
-func stored(k pkey, r Record) entry { return entry{k: k, r: r, c: new(encCache)} }
+// stored returns the entry that stores r under k in t. The caller holds
+// db.mu.
+func (t *Table) stored(k pkey, r Record) entry { return entry{k: k, r: r, c: t.caches.next()} }
 
 func entryLess(a, b entry) bool { return a.k.less(b.k) }
 

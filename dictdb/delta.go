@@ -154,7 +154,7 @@ func (db *DB) ApplyDelta(d *Delta, seq uint64) (int, error) {
 			}
 		}
 		for _, e := range p.upserts {
-			e.c = new(encCache)
+			e.c = t.caches.next()
 			t.tree.Set(e)
 			t.noteKey(e.k)
 			n++

@@ -64,12 +64,17 @@ func (c *encCache) set(f Format, b []byte) {
 }
 
 // slabSize is the number of caches a cacheSlab allocates at a time.
-const slabSize = 1024
+const slabSize = 32
 
-// cacheSlab hands out the caches of records loaded together, slabSize at a
-// time: a load of a million records makes a thousand allocations for them
-// instead of a million, which the garbage collector then need not track
-// one by one. A slab lives as long as one of its records does.
+// cacheSlab hands out the caches of records written or loaded together,
+// slabSize at a time. A load of a million records makes 31,250 allocations
+// for them instead of a million, which the garbage collector then need not
+// track one by one; and the caches of neighbouring records share cache
+// lines, instead of each sharing one with whatever was allocated next to
+// it, so a full backup that loads them in key order waits less on memory
+// (a fifth less encoding time, warm, for a million records inserted in key
+// order). A slab lives as long as one of its caches does: a surviving
+// record keeps at most slabSize caches, 512 bytes, alive.
 type cacheSlab struct{ free []encCache }
 
 func (s *cacheSlab) next() *encCache {

@@ -2,71 +2,36 @@ package dictdb
 
 import (
 	"fmt"
-	"math"
 	"runtime"
 	"sync"
 )
 
-// A table's records are encoded in key ranges on every core when the table
-// is large: each range into a chunk of bytes of its own, the chunks then
-// written in key order, with a few ranges in flight at a time so that
-// memory stays bounded whatever the table's size.
+// A table's records are encoded in spans on every core when the table is
+// large: each span into chunks of bytes of its own, the chunks then written
+// in key order, with a few spans in flight at a time so that memory stays
+// bounded whatever the table's size. A span is a run of the snapshot's
+// tree nodes, read in place: a snapshot's nodes never change (the table
+// copies a node before it writes to one that a snapshot shares).
 
-// Variables for the tests: the fewest records encoded on every core, and
-// the size at which a range's chunk is handed over.
+// Variables for the tests: the fewest records encoded on every core, the
+// size at which a span's chunk is handed over, and the records of a span
+// (about: a span ends with a whole node).
 var (
 	parallelMin = 1 << 16
 	maxChunk    = 1 << 20
+	perSpan     = 1 << 14
 )
 
-const (
-	perRange    = 1 << 14 // records per range, about
-	rangesAhead = 2       // ranges encoded ahead of the writer, per worker
-)
+const spansAhead = 2 // spans encoded ahead of the writer, per worker
 
-// keyRange is the keys from lo to hi, hi excluded (nil: to the end).
-type keyRange struct{ lo, hi *pkey }
-
-// ranges splits t's keys into ranges of about perRange records: the
-// integer keys evenly by value, then the string keys, if any, in one. It
-// returns nil when t is too small or its keys are not mostly integers.
-func (t *TableSnapshot) ranges() []keyRange {
-	n := t.tree.Len()
-	if n < parallelMin || runtime.GOMAXPROCS(0) < 2 {
-		return nil
-	}
-	first, _ := t.tree.Min()
-	last, _ := t.tree.Max()
-	if first.k.isStr {
-		return nil
-	}
-	maxInt := last.k
-	if last.k.isStr { // find the largest integer key
-		maxInt = pkey{i: math.MinInt64}
-		t.tree.Descend(entry{k: pkey{isStr: true}}, func(e entry) bool {
-			if !e.k.isStr {
-				maxInt = e.k
-				return false
-			}
-			return true
-		})
-	}
-	parts := max(2, n/perRange)
-	span := uint64(maxInt.i - first.k.i)
-	step := span/uint64(parts) + 1
-	var out []keyRange
-	lo := &pkey{i: first.k.i}
-	for i := 1; i < parts; i++ {
-		v := first.k.i + int64(step*uint64(i))
-		if v > maxInt.i || v <= lo.i {
-			break
-		}
-		hi := &pkey{i: v}
-		out = append(out, keyRange{lo: lo, hi: hi})
-		lo = hi
-	}
-	return append(out, keyRange{lo: lo}) // the rest, string keys included
+// parallel reports whether t is large enough to be encoded on every core.
+func (t *TableSnapshot) parallel() bool {
+	return t.tree.Len() >= parallelMin && runtime.GOMAXPROCS(0) >= 2
 }
+
+// span is a run of records in key order: slices of the items of the
+// snapshot's tree nodes.
+type span [][]entry
 
 // chunk is the encoding of some records of a range, in order.
 type chunk struct {
@@ -75,24 +40,25 @@ type chunk struct {
 	err error
 }
 
-// encodeRanges encodes the records of the ranges on every core and writes
-// them, in key order, through put, which calls release once it no longer
-// uses the chunk's bytes. Each record comes from its cached encoding in
-// format f, or is encoded and cached.
-func (t *TableSnapshot) encodeRanges(rs []keyRange, f Format, w tokenWriter, put func(c chunk, release func()) error) error {
+// encodeSpans encodes the records of t on every core and writes them, in
+// key order, through put, which calls release once it no longer uses the
+// chunk's bytes. Each record comes from its cached encoding in format f, or
+// is encoded and cached.
+func (t *TableSnapshot) encodeSpans(f Format, w tokenWriter, put func(c chunk, release func()) error) error {
 	workers := runtime.GOMAXPROCS(0)
-	results := make([]chan chunk, len(rs))
-	for i := range results {
-		results[i] = make(chan chunk, 4)
+	type job struct {
+		s   span
+		out chan chunk // closed by the worker
 	}
-	next := make(chan int)
+	jobs := make(chan job)
+	// The spans handed out, in key order, for the writer. Its capacity
+	// bounds the memory held: a span is cut only when the writer is at
+	// most that many spans behind.
+	order := make(chan chan chunk, workers*spansAhead)
 	stop := make(chan struct{})
-	// A range is handed out only when the writer is at most this many
-	// ranges behind: the memory held is bounded.
-	window := make(chan struct{}, workers*rangesAhead)
 	// Chunk buffers go back to the workers once written: a backup of a
 	// large table would otherwise allocate its whole size again.
-	free := make(chan []byte, 2*workers*rangesAhead)
+	free := make(chan []byte, 2*workers*spansAhead)
 	recycle := func(b []byte) func() {
 		return func() {
 			select {
@@ -106,29 +72,48 @@ func (t *TableSnapshot) encodeRanges(rs []keyRange, f Format, w tokenWriter, put
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				t.encodeRange(rs[i], f, w, results[i], stop, free)
+			for j := range jobs {
+				t.encodeSpan(j.s, f, w, j.out, stop, free)
 			}
 		}()
 	}
-	go func() { // hand the ranges out in order, a few ahead of the writer
-		defer close(next)
-		for i := range rs {
+	go func() { // cut the spans in key order, a few ahead of the writer
+		defer close(order)
+		defer close(jobs)
+		var s span
+		n := 0
+		hand := func() bool {
+			out := make(chan chunk, 4)
 			select {
-			case window <- struct{}{}:
+			case order <- out:
 			case <-stop:
-				return
+				return false
 			}
 			select {
-			case next <- i:
+			case jobs <- job{s, out}:
 			case <-stop:
-				return
+				close(out) // for the drain below
+				return false
 			}
+			s, n = nil, 0
+			return true
+		}
+		ok := true
+		t.tree.Walk(func(items []entry) bool {
+			s = append(s, items)
+			n += len(items)
+			if n >= perSpan {
+				ok = hand()
+			}
+			return ok
+		})
+		if ok && n > 0 {
+			hand()
 		}
 	}()
 	var err error
-	for i := range rs {
-		for c := range results[i] {
+	for out := range order {
+		for c := range out {
 			if err == nil && c.err != nil {
 				err = c.err
 			}
@@ -138,7 +123,6 @@ func (t *TableSnapshot) encodeRanges(rs []keyRange, f Format, w tokenWriter, put
 				recycle(c.b)()
 			}
 		}
-		<-window
 		if err != nil {
 			break
 		}
@@ -146,8 +130,8 @@ func (t *TableSnapshot) encodeRanges(rs []keyRange, f Format, w tokenWriter, put
 	close(stop)
 	// Drain what the workers still send, so that none blocks.
 	go func() {
-		for i := range rs {
-			for range results[i] {
+		for out := range order {
+			for range out {
 			}
 		}
 	}()
@@ -155,9 +139,9 @@ func (t *TableSnapshot) encodeRanges(rs []keyRange, f Format, w tokenWriter, put
 	return err
 }
 
-// encodeRange encodes the records of r into chunks sent on out, which it
+// encodeSpan encodes the records of s into chunks sent on out, which it
 // closes, taking their buffers from free when it can.
-func (t *TableSnapshot) encodeRange(r keyRange, f Format, w tokenWriter, out chan<- chunk, stop <-chan struct{}, free chan []byte) {
+func (t *TableSnapshot) encodeSpan(s span, f Format, w tokenWriter, out chan<- chunk, stop <-chan struct{}, free chan []byte) {
 	defer close(out)
 	buf := func() []byte {
 		select {
@@ -178,7 +162,7 @@ func (t *TableSnapshot) encodeRange(r keyRange, f Format, w tokenWriter, out cha
 		return true
 	}
 	var scratch []byte
-	add := func(en entry, b []byte) bool {
+	add := func(en *entry, b []byte) bool {
 		if b == nil {
 			var err error
 			if scratch, err = w.appendValue(scratch[:0], map[string]any(en.r), recordParents); err != nil {
@@ -203,62 +187,43 @@ func (t *TableSnapshot) encodeRange(r keyRange, f Format, w tokenWriter, out cha
 	// bytes, so that the loads from memory of a batch are under way
 	// together instead of each record waiting for the one before.
 	var (
-		batch [loadAhead]entry
-		encs  [loadAhead]*byte
-		lens  [loadAhead]uint32
-		nb    int
+		encs [loadAhead]*byte
+		lens [loadAhead]uint32
 	)
-	flush := func() bool {
-		for i := range nb {
-			encs[i] = nil
-			if c := batch[i].c; c != nil {
-				encs[i] = c.slot(f).Load()
+	for _, items := range s {
+		for len(items) > 0 {
+			batch := items[:min(loadAhead, len(items))]
+			items = items[len(batch):]
+			for i := range batch {
+				encs[i] = nil
+				if c := batch[i].c; c != nil {
+					encs[i] = c.slot(f).Load()
+				}
+			}
+			for i := range batch {
+				if p := encs[i]; p != nil {
+					lens[i] = cachedLen(p)
+				}
+			}
+			for i := range batch {
+				var b []byte
+				if p := encs[i]; p != nil {
+					b = cached(p, lens[i])
+				}
+				if !add(&batch[i], b) {
+					if c.err != nil {
+						send()
+					}
+					return // an error, or stopped
+				}
 			}
 		}
-		for i := range nb {
-			if p := encs[i]; p != nil {
-				lens[i] = cachedLen(p)
-			}
-		}
-		for i := range nb {
-			var b []byte
-			if p := encs[i]; p != nil {
-				b = cached(p, lens[i])
-			}
-			if !add(batch[i], b) {
-				return false
-			}
-		}
-		nb = 0
-		return true
 	}
-	visit := func(en entry) bool {
-		batch[nb] = en
-		nb++
-		return nb < loadAhead || flush()
-	}
-	lo := entry{k: *r.lo}
-	ok := true // no error and no stop
-	if r.hi == nil {
-		t.tree.Ascend(lo, func(en entry) bool { ok = visit(en); return ok })
-	} else {
-		hi := *r.hi
-		t.tree.Ascend(lo, func(en entry) bool {
-			if !en.k.less(hi) {
-				return false // the end of the range
-			}
-			ok = visit(en)
-			return ok
-		})
-	}
-	if ok {
-		flush()
-	}
-	if c.n > 0 || c.err != nil {
+	if c.n > 0 {
 		send()
 	}
 }
 
-// loadAhead is the number of records whose cached encodings encodeRange
+// loadAhead is the number of records whose cached encodings encodeSpan
 // loads at a time.
 const loadAhead = 32

@@ -2,8 +2,11 @@ package dictdb
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -107,32 +110,76 @@ func (l *lendingBuffer) consume(keep int) {
 	}
 }
 
-// A table whose keys are all strings, or mostly, is encoded in one range
-// for its strings; one whose integer keys are all equal but one is two
-// ranges at most: the split never loses or repeats a record.
-func TestRangesCoverEveryKey(t *testing.T) {
-	old := parallelMin
-	parallelMin = 2
-	defer func() { parallelMin = old }()
-	for name, keys := range map[string][]any{
-		"strings":       {"a", "b", "c"},
-		"ints then str": {int64(-5), int64(9), "z"},
-		"two ints":      {int64(1), int64(2)},
-		"extremes":      {int64(-1 << 63), int64(1<<63 - 1), int64(0)},
-	} {
-		db := New()
-		tb, _ := db.CreateTable("t", WithPrimaryKey("k"))
-		for _, k := range keys {
-			_, err := tb.Insert(Record{"k": k})
-			require.NoError(t, err, name)
+// Spans of every size cover every record once, in order, whatever the
+// keys: tiny spans end inside the tree's inner nodes as well as its leaves.
+func TestSpansCoverEveryKey(t *testing.T) {
+	db := New()
+	tb, err := db.CreateTable("t", WithPrimaryKey("k"))
+	require.NoError(t, err)
+	for i := range 5000 {
+		var k any = int64(i*7919%100003) - 50000
+		if i%3 == 0 {
+			k = fmt.Sprintf("s%06d", i)
 		}
-		for _, f := range Formats() {
-			var buf bytes.Buffer
-			require.NoError(t, db.Save(&buf, f), name)
-			got, err := Load(&buf, f)
-			require.NoError(t, err, name)
-			gt, _ := got.Table("t")
-			require.Equal(t, len(keys), gt.Count(), "%s %s", name, f)
+		_, err := tb.Insert(Record{"k": k, "v": i})
+		require.NoError(t, err)
+	}
+	for _, f := range Formats() {
+		serial := saveWith(t, db, f, false)
+		for _, n := range []int{1, 2, 7, 63, 1000, 1 << 14} {
+			old := perSpan
+			perSpan = n
+			got := saveWith(t, db, f, true)
+			perSpan = old
+			require.Equal(t, serial, got, "%s, spans of %d", f, n)
+		}
+		back, err := Load(bytes.NewReader(serial), f)
+		require.NoError(t, err)
+		bt, _ := back.Table("t")
+		require.Equal(t, 5000, bt.Count(), "%s", f)
+	}
+}
+
+// A writer's error stops the encoders: Encode returns it, and every
+// goroutine it started ends.
+func TestParallelEncodeStopsOnWriteError(t *testing.T) {
+	old, oldChunk, oldSpan := parallelMin, maxChunk, perSpan
+	parallelMin, maxChunk, perSpan = 2, 4<<10, 500
+	defer func() { parallelMin, maxChunk, perSpan = old, oldChunk, oldSpan }()
+	db := New()
+	tb, _ := db.CreateTable("t")
+	for i := range 20000 {
+		_, err := tb.Insert(Record{"name": fmt.Sprintf("user-%d", i)})
+		require.NoError(t, err)
+	}
+	before := runtime.NumGoroutine()
+	for _, f := range Formats() {
+		for _, after := range []int{0, 10 << 10, 100 << 10} {
+			w := &failingWriter{left: after}
+			err := db.Snapshot().Encode(w, f, nil)
+			require.ErrorIs(t, err, errWrite, "%s, failing after %d bytes", f, after)
 		}
 	}
+	// Polled here: assert.Eventually would count its own goroutine.
+	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > before; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("goroutines left running:\n%s", buf[:runtime.Stack(buf, true)])
+		}
+	}
+}
+
+var errWrite = errors.New("write failed")
+
+// failingWriter accepts left bytes, then fails every write.
+type failingWriter struct{ left int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > w.left {
+		n := w.left
+		w.left = 0
+		return n, errWrite
+	}
+	w.left -= len(p)
+	return len(p), nil
 }

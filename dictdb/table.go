@@ -17,6 +17,7 @@ type Table struct {
 	tree    *btree.BTreeG[entry]
 	nextID  int64 // next auto-increment key; above every integer key
 	dropped bool
+	caches  cacheSlab // the encoding caches of written records; db.mu guards it
 }
 
 // Name returns the table's name.
@@ -113,7 +114,7 @@ func (t *Table) write(r Record, op Op) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if old, exists := t.tree.Set(stored(k, nr)); exists && op == OpInsert {
+	if old, exists := t.tree.Set(t.stored(k, nr)); exists && op == OpInsert {
 		t.tree.Set(old) // put it back: one tree walk on the common path
 		return nil, fmt.Errorf("dictdb: table %q: insert key %s: %w", t.name, k, ErrDuplicateKey)
 	}
@@ -240,7 +241,7 @@ func (t *Table) Update(where func(Record) bool, changes Record) (int, error) {
 			k = newKey
 			t.noteKey(k)
 		}
-		t.tree.Set(stored(k, nr))
+		t.tree.Set(t.stored(k, nr))
 		changesOut = append(changesOut, Change{Op: OpUpdate, Table: t.name, Key: k.value(), Record: nr})
 	}
 	db.commit(changesOut)
