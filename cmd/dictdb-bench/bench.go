@@ -138,8 +138,9 @@ func mb(bytes float64) float64 { return bytes / (1 << 20) }
 
 func rate(n int, d time.Duration) float64 { return float64(n) / d.Seconds() }
 
-// heap measures the peak heap above the live heap while a full JSON backup
-// runs, against the database's own heap.
+// heap measures the peak heap above the live heap while the first full
+// JSON backup runs (the one that fills the encoding caches), against the
+// database's own heap, and reports how long that backup took.
 func (b *bench) heap() error {
 	s := b.sink("heap")
 	m, err := backup.NewManager(b.db, s, backup.Options{Interval: -1})
@@ -149,7 +150,7 @@ func (b *bench) heap() error {
 	defer m.Stop()
 	base := liveHeap()
 	stop := heapPeak()
-	err = m.BackupFull(b.ctx)
+	d, err := timed(func() error { return m.BackupFull(b.ctx) })
 	peak := stop()
 	if err != nil {
 		return err
@@ -160,7 +161,7 @@ func (b *bench) heap() error {
 		Name: "peak extra heap, full backup json", Unit: "MiB",
 		Ours: mb(extra), Baseline: mb(float64(b.dbHeap)), Ratio: ratio, RatioIs: "extra/db heap",
 		Target: "<= 0.25", Met: met(ratio <= 0.25),
-		OursText:     fmt.Sprintf("%.1f MiB above the live heap", mb(extra)),
+		OursText:     fmt.Sprintf("%.1f MiB above the live heap, in %.2f s", mb(extra), d.Seconds()),
 		BaselineText: fmt.Sprintf("database heap %.0f MiB, %.0f B/record", mb(float64(b.dbHeap)), float64(b.dbHeap)/float64(b.cfg.Records)),
 	})
 	return s.clear(b.ctx)
@@ -240,6 +241,14 @@ func (b *bench) fullBackups() error {
 		}
 		defer m.Stop()
 		formats = append(formats, &format{f: f, s: s, m: m})
+	}
+	// The first backup in a format fills the records' encoding caches (the
+	// heap row measures that one, in JSON): the timed ones are the backups
+	// that follow, as in a running program.
+	for _, f := range formats {
+		if err := f.m.BackupFull(b.ctx); err != nil {
+			return err
+		}
 	}
 	var naiveD time.Duration
 	for r := 0; r < b.cfg.Repeats; r++ {
