@@ -33,7 +33,7 @@ func (t *TableSnapshot) parallel() bool {
 // snapshot's tree nodes.
 type span [][]entry
 
-// chunk is the encoding of some records of a range, in order.
+// chunk is the encoding of some records of a span, in order.
 type chunk struct {
 	b   []byte
 	n   int // records
@@ -52,9 +52,10 @@ func (t *TableSnapshot) encodeSpans(f Format, w tokenWriter, put func(c chunk, r
 	}
 	jobs := make(chan job)
 	// The spans handed out, in key order, for the writer. Its capacity
-	// bounds the memory held: a span is cut only when the writer is at
-	// most that many spans behind.
-	order := make(chan chan chunk, workers*spansAhead)
+	// bounds the memory held: a span is cut only when it leaves at most
+	// workers*spansAhead spans in flight, the one the writer is writing
+	// included.
+	order := make(chan chan chunk, workers*spansAhead-1)
 	stop := make(chan struct{})
 	// Chunk buffers go back to the workers once written: a backup of a
 	// large table would otherwise allocate its whole size again.
