@@ -96,7 +96,7 @@ func (t *TableSnapshot) encodeSpans(f Format, w tokenWriter, put func(c chunk, r
 				close(out) // for the drain below
 				return false
 			}
-			s, n = nil, 0
+			s, n = make(span, 0, len(s)), 0 // the next span is about as long
 			return true
 		}
 		ok := true
