@@ -38,7 +38,7 @@ func TestFullBackupStreams(t *testing.T) {
 	cached := live() - before
 	transient := int64(d.peakHeap) - before - cached
 	t.Logf("encoded %d bytes; the cache keeps %d; peak live heap besides %d (%.1f%% of the file)", size, cached, transient, 100*float64(transient)/float64(size))
-	// Beyond the size of a few key ranges in flight (the parallel encoder's,
+	// Beyond the size of a few spans in flight (the parallel encoder's,
 	// bounded whatever the table), no copy of the file is held.
 	const inFlight = 24 << 20
 	require.Less(t, transient, size/8+inFlight, "a full backup must not buffer the file in memory")
