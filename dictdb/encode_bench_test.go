@@ -14,17 +14,7 @@ import (
 //
 //	go test -run XXX -bench EncodeWarm -count 5 ./dictdb/
 func BenchmarkEncodeWarm(b *testing.B) {
-	const n = 500_000
-	db := dictdb.New()
-	t, err := db.CreateTable("users")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for i := range n {
-		if _, err := t.Insert(dictdb.Record(benchRecord(i))); err != nil {
-			b.Fatal(err)
-		}
-	}
+	db, _ := benchTable(b, 500_000)
 	for _, f := range dictdb.Formats() {
 		b.Run(string(f), func(b *testing.B) {
 			var size byteCounter

@@ -72,16 +72,7 @@ func BenchmarkInsert(b *testing.B) {
 //	go test -run XXX -bench Read -count 5 ./dictdb/
 func BenchmarkRead(b *testing.B) {
 	const n = 100_000
-	db := dictdb.New()
-	t, err := db.CreateTable("users")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for i := range n {
-		if _, err := t.Insert(dictdb.Record(benchRecord(i))); err != nil {
-			b.Fatal(err)
-		}
-	}
+	_, t := benchTable(b, n)
 	b.Run("get", func(b *testing.B) {
 		b.ReportAllocs()
 		i := int64(0)
@@ -100,4 +91,20 @@ func BenchmarkRead(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchTable returns a database with a table "users" of n benchRecords.
+func benchTable(b *testing.B, n int) (*dictdb.DB, *dictdb.Table) {
+	b.Helper()
+	db := dictdb.New()
+	t, err := db.CreateTable("users")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range n {
+		if _, err := t.Insert(dictdb.Record(benchRecord(i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return db, t
 }
